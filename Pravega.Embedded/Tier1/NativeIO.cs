@@ -1,0 +1,52 @@
+using System.Runtime.InteropServices;
+using Microsoft.Win32.SafeHandles;
+
+namespace Pravega.Embedded.Tier1;
+
+/// <summary>
+/// The few durability calls .NET does not expose: fdatasync (data without the mtime update that fsync would
+/// also force) and fsync of a directory (to make a create or rename durable). Elsewhere than Linux they fall
+/// back to <see cref="RandomAccess.FlushToDisk"/> and to nothing, respectively.
+/// </summary>
+internal static partial class NativeIO
+{
+    public static void FlushData(SafeFileHandle handle)
+    {
+        if (OperatingSystem.IsLinux())
+        {
+            if (FDataSync(handle) != 0)
+                throw new IOException($"fdatasync failed (errno {Marshal.GetLastPInvokeError()}).");
+        }
+        else
+        {
+            RandomAccess.FlushToDisk(handle);
+        }
+    }
+
+    public static void FlushDirectory(string path)
+    {
+        if (!OperatingSystem.IsLinux()) return;
+        int fd = Open(path, 0 /* O_RDONLY */);
+        if (fd < 0) throw new IOException($"open of directory '{path}' failed (errno {Marshal.GetLastPInvokeError()}).");
+        try
+        {
+            if (FSync(fd) != 0) throw new IOException($"fsync of directory '{path}' failed (errno {Marshal.GetLastPInvokeError()}).");
+        }
+        finally
+        {
+            _ = Close(fd);
+        }
+    }
+
+    [LibraryImport("libc", EntryPoint = "fdatasync", SetLastError = true)]
+    private static partial int FDataSync(SafeFileHandle fd);
+
+    [LibraryImport("libc", EntryPoint = "fsync", SetLastError = true)]
+    private static partial int FSync(int fd);
+
+    [LibraryImport("libc", EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int Open(string path, int flags);
+
+    [LibraryImport("libc", EntryPoint = "close", SetLastError = true)]
+    private static partial int Close(int fd);
+}

@@ -1,0 +1,17 @@
+using Microsoft.Extensions.Logging;
+
+namespace Pravega.Embedded.Tier1;
+
+/// <summary>Log messages of the Tier-1 layer (event ids 1000-1099).</summary>
+internal static partial class Tier1Log
+{
+    [LoggerMessage(1000, LogLevel.Information,
+        "WAL recovered: {Records} records, next LSN {NextLsn}; repaired {Repaired} ranges, rebuilt {Rebuilt} files, zeroed {Zeroed} tail bytes, deleted {Deleted} files")]
+    public static partial void Recovered(ILogger logger, long records, long nextLsn, int repaired, int rebuilt, long zeroed, int deleted);
+
+    [LoggerMessage(1001, LogLevel.Debug, "WAL file {Sequence} activated (prepared ahead: {Ready})")]
+    public static partial void FileActivated(ILogger logger, long sequence, bool ready);
+
+    [LoggerMessage(1002, LogLevel.Critical, "WAL write failed; the log refuses further appends")]
+    public static partial void WriteFailed(ILogger logger, Exception exception);
+}

@@ -1,0 +1,29 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Pravega.Embedded.Tier1;
+
+/// <summary>Settings of a <see cref="WriteAheadLog"/>.</summary>
+internal sealed record WalOptions
+{
+    /// <summary>Default size of each pre-allocated log file: room for the largest event (8 MiB) twice over.</summary>
+    public const int DefaultFileSize = 32 << 20;
+
+    public required IReadOnlyList<string> Directories { get; init; }
+
+    /// <summary>Size of each log file; every frame must fit in one file.</summary>
+    public int FileSize { get; init; } = DefaultFileSize;
+
+    /// <summary>Appends wait (asynchronously) while more than this many bytes are queued but not yet durable.</summary>
+    public int MaxPendingBytes { get; init; } = 64 << 20;
+
+    /// <summary>A batch is closed (and the next one started) once it holds this many bytes.</summary>
+    public int MaxBatchBytes { get; init; } = 4 << 20;
+
+    /// <summary>Zero-fill prepared files ahead of use: later overwrites then skip block allocation at fdatasync.</summary>
+    public bool PreZeroFiles { get; init; } = true;
+
+    public ILoggerFactory LoggerFactory { get; init; } = NullLoggerFactory.Instance;
+
+    public int MaxPayloadSize => FileSize - WalFormat.FileHeaderSize - WalFormat.FrameHeaderSize;
+}

@@ -1,0 +1,373 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Logging;
+
+namespace Pravega.Embedded.Tier1;
+
+/// <summary>Writes a record's payload into the space the log reserved for it.</summary>
+internal delegate void PayloadWriter<TState>(Span<byte> destination, TState state) where TState : allows ref struct;
+
+/// <summary>
+/// The Tier-1 write-ahead log: pre-allocated files mirrored to every directory, CRC32C-framed records, one
+/// group-commit flusher. Records get consecutive LSNs in append order. If an append is durable, every append
+/// before it is durable too (one ordered log), and durable means written and fdatasync'ed in every mirror.
+/// </summary>
+/// <remarks>
+/// <see cref="Append{TState}"/> is called by one owner at a time (the segment container, under its lock); the
+/// flusher thread takes closed batches, writes each to all mirrors in parallel and then reports the new durable
+/// LSN through the <c>onDurable</c> callback before completing waiters, so state applied there (read visibility)
+/// is in place when a writer sees its acknowledgement.
+/// </remarks>
+internal sealed class WriteAheadLog : IAsyncDisposable
+{
+    private readonly WalOptions _options;
+    private readonly ILogger _logger;
+    private readonly DirectoryLock[] _locks;
+    private readonly Action<long> _onDurable;
+    private readonly object _sync = new();
+    private readonly Queue<LogBatch> _closed = new();
+    private readonly Stack<LogBatch> _spareBatches = new();
+    private readonly List<DurabilityWaiter> _waiters = [];
+    private readonly List<DurabilityWaiter> _completing = [];
+    private readonly ConcurrentQueue<DurabilityWaiter> _waiterPool = new();
+    private readonly ConcurrentDictionary<long, WalFile> _files = new();
+    private readonly MirrorWriter[] _mirrorWriters;
+    private readonly Thread _flusher;
+    private readonly TaskCompletionSource _flusherExited = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly Action<DurabilityWaiter> _returnWaiter;
+    private LogBatch? _open;
+    private long _nextLsn;
+    private long _writeSequence;
+    private int _writePosition;
+    private long _durableLsn;
+    private long _pendingBytes;
+    private TaskCompletionSource? _capacityWaiter;
+    private WalFilePreparer? _preparer;
+    private Task? _preparing;
+    private Exception? _failure;
+    private bool _flusherWaiting;
+    private bool _stopping;
+    private int _disposed;
+
+    private WriteAheadLog(WalOptions options, DirectoryLock[] locks, RecoveryReport recovered, Action<long> onDurable)
+    {
+        _options = options;
+        _logger = options.LoggerFactory.CreateLogger("Pravega.Embedded.Tier1");
+        _locks = locks;
+        _onDurable = onDurable;
+        _returnWaiter = w => _waiterPool.Enqueue(w);
+        Recovery = recovered;
+        _nextLsn = recovered.NextLsn;
+        _durableLsn = recovered.NextLsn - 1;
+        if (recovered.LastSequence == 0)
+        {
+            _writeSequence = 1;
+            new WalFilePreparer(options.Directories, 1, options.FileSize, options.PreZeroFiles).Prepare();
+            _writePosition = WalFormat.FileHeaderSize;
+        }
+        else
+        {
+            _writeSequence = recovered.LastSequence;
+            _writePosition = recovered.EndPosition;
+        }
+        for (long s = FirstSequence(options.Directories[0]); s <= _writeSequence; s++)
+            _files[s] = WalFile.Open(options.Directories, s, options.FileSize);
+        _mirrorWriters = new MirrorWriter[options.Directories.Count - 1];
+        for (int m = 0; m < _mirrorWriters.Length; m++) _mirrorWriters[m] = new MirrorWriter(m + 1);
+        _flusher = new Thread(FlushLoop) { IsBackground = true, Name = "pravega-wal-flusher" };
+        _flusher.Start();
+    }
+
+    /// <summary>What recovery found when the log was opened.</summary>
+    public RecoveryReport Recovery { get; }
+
+    /// <summary>Highest LSN durable in every mirror.</summary>
+    public long DurableLsn => Volatile.Read(ref _durableLsn);
+
+    /// <summary>The largest payload one record may have.</summary>
+    public int MaxPayloadSize => _options.MaxPayloadSize;
+
+    /// <summary>
+    /// Locks the directories, recovers and repairs the mirrors, replays every record to <paramref name="replay"/>,
+    /// and opens the log for appends. <paramref name="onDurable"/> is called on the flusher thread, in order, with
+    /// each new durable LSN.
+    /// </summary>
+    public static WriteAheadLog Open(WalOptions options, ReplayHandler replay, Action<long> onDurable)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (options.Directories.Count == 0) throw new ArgumentException("At least one WAL directory is needed.", nameof(options));
+        var locks = new List<DirectoryLock>();
+        try
+        {
+            foreach (string dir in options.Directories) locks.Add(DirectoryLock.Acquire(dir));
+            var logger = options.LoggerFactory.CreateLogger("Pravega.Embedded.Tier1");
+            var report = WalRecovery.Recover(options.Directories, options.FileSize, replay, logger);
+            return new WriteAheadLog(options, [.. locks], report, onDurable);
+        }
+        catch
+        {
+            foreach (var l in locks) l.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Appends one record whose payload <paramref name="write"/> fills in, and returns its LSN. Not thread-safe
+    /// against other appends (the owner serializes them); the record is durable once <see cref="WhenDurable"/>
+    /// for its LSN completes.
+    /// </summary>
+    public long Append<TState>(int payloadLength, TState state, PayloadWriter<TState> write, out LogAddress address)
+        where TState : allows ref struct
+    {
+        if (payloadLength <= 0 || payloadLength > _options.MaxPayloadSize)
+            throw new ArgumentOutOfRangeException(nameof(payloadLength), payloadLength, $"A WAL record holds 1..{_options.MaxPayloadSize} bytes.");
+        int frameLength = WalFormat.FrameHeaderSize + payloadLength;
+        lock (_sync)
+        {
+            ThrowIfUnusable();
+            if (_writePosition + frameLength > _options.FileSize)
+            {
+                CloseOpenBatch();
+                _writeSequence++;
+                _writePosition = WalFormat.FileHeaderSize;
+            }
+            _open ??= RentBatch();
+            var frame = _open.Reserve(frameLength);
+            write(frame[WalFormat.FrameHeaderSize..], state);
+            long lsn = _nextLsn++;
+            WalFormat.SealFrame(frame, lsn);
+            address = new LogAddress(_writeSequence, _writePosition + WalFormat.FrameHeaderSize);
+            _open.Length += frameLength;
+            _open.LastLsn = lsn;
+            _writePosition += frameLength;
+            _pendingBytes += frameLength;
+            if (_open.Length >= _options.MaxBatchBytes) CloseOpenBatch();
+            if (_preparer is null && _writePosition > _options.FileSize / 2) StartPreparing(_writeSequence + 1);
+            if (_flusherWaiting) Monitor.Pulse(_sync);
+            return lsn;
+        }
+    }
+
+    /// <summary>Completes when every record up to <paramref name="lsn"/> is durable in all mirrors; faults if the log failed.</summary>
+    public ValueTask WhenDurable(long lsn)
+    {
+        if (lsn <= Volatile.Read(ref _durableLsn)) return default;
+        lock (_sync)
+        {
+            if (_failure is not null) return ValueTask.FromException(_failure);
+            if (lsn <= _durableLsn) return default;
+            if (lsn >= _nextLsn) throw new ArgumentOutOfRangeException(nameof(lsn), lsn, "No record has this LSN yet.");
+            if (!_waiterPool.TryDequeue(out var waiter)) waiter = new DurabilityWaiter(_returnWaiter);
+            waiter.Lsn = lsn;
+            _waiters.Add(waiter);
+            return waiter.Task;
+        }
+    }
+
+    /// <summary>Completes when everything appended so far is durable.</summary>
+    public ValueTask FlushAsync()
+    {
+        long last;
+        lock (_sync) last = _nextLsn - 1;
+        return WhenDurable(last);
+    }
+
+    /// <summary>Completes at once unless too many bytes wait for the disk; then when the flusher has caught up.</summary>
+    public ValueTask WaitForCapacityAsync(CancellationToken ct)
+    {
+        if (Volatile.Read(ref _pendingBytes) <= _options.MaxPendingBytes) return default;
+        lock (_sync)
+        {
+            if (_pendingBytes <= _options.MaxPendingBytes || _failure is not null) return default;
+            _capacityWaiter ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            return new ValueTask(_capacityWaiter.Task.WaitAsync(ct));
+        }
+    }
+
+    /// <summary>The payload bytes of a durable record, straight from the mapped log file.</summary>
+    public ReadOnlyMemory<byte> Read(LogAddress address, int length) =>
+        _files.TryGetValue(address.FileSequence, out var file)
+            ? file.Memory.Slice(address.Position, length)
+            : throw new InvalidOperationException($"WAL file {address.FileSequence} is not open.");
+
+    private LogBatch RentBatch()
+    {
+        var batch = _spareBatches.Count > 0 ? _spareBatches.Pop() : new LogBatch();
+        batch.Reset(_writeSequence, _writePosition, _nextLsn, 64 << 10);
+        return batch;
+    }
+
+    private void CloseOpenBatch()
+    {
+        if (_open is null) return;
+        _closed.Enqueue(_open);
+        _open = null;
+    }
+
+    private void StartPreparing(long sequence)
+    {
+        _preparer = new WalFilePreparer(_options.Directories, sequence, _options.FileSize, _options.PreZeroFiles);
+        _preparing = _preparer.StartInBackground();
+    }
+
+    private void ThrowIfUnusable()
+    {
+        if (_failure is not null) throw new IOException("The WAL failed earlier and accepts no more appends.", _failure);
+        ObjectDisposedException.ThrowIf(_stopping, this);
+    }
+
+    private void FlushLoop()
+    {
+        while (true)
+        {
+            LogBatch? batch;
+            lock (_sync)
+            {
+                while (_closed.Count == 0 && _open is null && !_stopping)
+                {
+                    _flusherWaiting = true;
+                    Monitor.Wait(_sync);
+                    _flusherWaiting = false;
+                }
+                if (_closed.Count == 0 && _open is null) break;
+                if (_closed.Count == 0) CloseOpenBatch();
+                batch = _closed.Dequeue();
+            }
+            if (_failure is null)
+            {
+                try
+                {
+                    WriteToAllMirrors(ActivateFile(batch.FileSequence), batch);
+                }
+#pragma warning disable CA1031 // a failed write fails the log: every waiter gets the error
+                catch (Exception e)
+#pragma warning restore CA1031
+                {
+                    Tier1Log.WriteFailed(_logger, e);
+                    lock (_sync) _failure = e;
+                }
+            }
+            Completed(batch);
+        }
+        _flusherExited.TrySetResult();
+    }
+
+    private void Completed(LogBatch batch)
+    {
+        Exception? failure;
+        lock (_sync)
+        {
+            failure = _failure;
+            if (failure is null) Volatile.Write(ref _durableLsn, batch.LastLsn);
+            _pendingBytes -= batch.Length;
+            for (int i = _waiters.Count - 1; i >= 0; i--)
+            {
+                if (failure is null && _waiters[i].Lsn > batch.LastLsn) continue;
+                _completing.Add(_waiters[i]);
+                _waiters.RemoveAt(i);
+            }
+            batch.Trim(1 << 20);
+            _spareBatches.Push(batch);
+        }
+        if (failure is null) _onDurable(batch.LastLsn);
+        foreach (var w in _completing) w.Complete(failure is null ? null : new IOException("The WAL write failed.", failure));
+        _completing.Clear();
+        TaskCompletionSource? capacity = null;
+        lock (_sync)
+        {
+            if (_capacityWaiter is not null && (_pendingBytes <= _options.MaxPendingBytes || failure is not null))
+                (capacity, _capacityWaiter) = (_capacityWaiter, null);
+        }
+        capacity?.TrySetResult();
+    }
+
+    private WalFile ActivateFile(long sequence)
+    {
+        if (_files.TryGetValue(sequence, out var file)) return file;
+        bool ready = false;
+        if (_preparer?.Sequence == sequence)
+        {
+            ready = _preparing!.IsCompleted;
+            _preparer.Hurry();
+            // The flusher is a dedicated thread: blocking it here (and only here) is what it is for.
+            _preparing.GetAwaiter().GetResult();
+        }
+        else
+        {
+            new WalFilePreparer(_options.Directories, sequence, _options.FileSize, zeroFill: false).Prepare();
+        }
+        file = WalFile.Open(_options.Directories, sequence, _options.FileSize);
+        _files[sequence] = file;
+        lock (_sync)
+        {
+            if (_preparer?.Sequence <= sequence) (_preparer, _preparing) = (null, null);
+        }
+        Tier1Log.FileActivated(_logger, sequence, ready);
+        return file;
+    }
+
+    private void WriteToAllMirrors(WalFile file, LogBatch batch)
+    {
+        foreach (var w in _mirrorWriters) w.Begin(file, batch);
+        Exception? first = null;
+        try
+        {
+            file.WriteDurably(0, batch.Bytes, batch.FilePosition);
+        }
+#pragma warning disable CA1031 // wait for the other mirrors before reporting
+        catch (Exception e)
+#pragma warning restore CA1031
+        {
+            first = e;
+        }
+        foreach (var w in _mirrorWriters)
+        {
+            try
+            {
+                w.End();
+            }
+#pragma warning disable CA1031
+            catch (Exception e)
+#pragma warning restore CA1031
+            {
+                first ??= e;
+            }
+        }
+        if (first is not null) throw new IOException("A WAL mirror write failed.", first);
+    }
+
+    private static long FirstSequence(string directory)
+    {
+        long first = long.MaxValue;
+        foreach (string path in Directory.EnumerateFiles(directory, WalFormat.FilePrefix + "*" + WalFormat.FileSuffix))
+            if (WalFormat.TryParseFileName(Path.GetFileName(path), out long s) && s < first) first = s;
+        return first == long.MaxValue ? 1 : first;
+    }
+
+    /// <summary>Flushes everything appended, stops the threads and releases files and directory locks.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+        lock (_sync)
+        {
+            _stopping = true;
+            Monitor.Pulse(_sync);
+        }
+        await _flusherExited.Task.ConfigureAwait(false);
+        foreach (var w in _mirrorWriters) w.Dispose();
+        if (_preparing is not null)
+        {
+            _preparer!.Hurry();
+            try
+            {
+                await _preparing.ConfigureAwait(false);
+            }
+#pragma warning disable CA1031 // a file prepared ahead is only an optimization; recovery deletes a partial one
+            catch (Exception)
+#pragma warning restore CA1031
+            {
+            }
+        }
+        foreach (var f in _files.Values) f.Dispose();
+        foreach (var l in _locks) l.Dispose();
+    }
+}
