@@ -1,0 +1,284 @@
+using Pravega.Embedded.SegmentStore;
+
+namespace Pravega.Embedded.Controller;
+
+/// <summary>
+/// The controller: scopes, streams, their segments and reader groups. Every change is validated and written as a
+/// metadata record of the container under the container lock, applied at once, and acknowledged when durable;
+/// replay applies the same records in the same order, so the state after reopen is the state acknowledged.
+/// </summary>
+internal sealed class StreamController : IMetadataLog
+{
+    private readonly Dictionary<string, ScopeState> _scopes = new(StringComparer.Ordinal);
+    private SegmentContainer _container = null!;
+    private long _nextStreamId = 1;
+
+    /// <summary>Attaches the container (once, before it is used).</summary>
+    public void Attach(SegmentContainer container) => _container = container;
+
+    private object Lock => _container.Lock;
+
+    // ---- scopes ----
+
+    public async Task<bool> CreateScopeAsync(string scope, CancellationToken ct)
+    {
+        long lsn;
+        lock (Lock)
+        {
+            if (_scopes.ContainsKey(scope)) return false;
+            lsn = _container.AppendMetadata(MetadataCodec.Encode(MetadataRecordType.CreateScope, w => w.Write(scope)));
+        }
+        await WhenDurable(lsn, ct).ConfigureAwait(false);
+        return true;
+    }
+
+    public async Task<bool> DeleteScopeAsync(string scope, CancellationToken ct)
+    {
+        long lsn;
+        lock (Lock)
+        {
+            if (!_scopes.TryGetValue(scope, out var s)) return false;
+            if (s.Streams.Count > 0)
+                throw new InvalidOperationException($"Scope '{scope}' still holds {s.Streams.Count} stream(s); delete them first.");
+            lsn = _container.AppendMetadata(MetadataCodec.Encode(MetadataRecordType.DeleteScope, w => w.Write(scope)));
+        }
+        await WhenDurable(lsn, ct).ConfigureAwait(false);
+        return true;
+    }
+
+    public IReadOnlyList<string> ListScopes()
+    {
+        lock (Lock) return [.. _scopes.Keys.Order(StringComparer.Ordinal)];
+    }
+
+    // ---- streams ----
+
+    public async Task<bool> CreateStreamAsync(string scope, string stream, StreamConfiguration config, CancellationToken ct)
+    {
+        long lsn;
+        lock (Lock)
+        {
+            if (RequireScope(scope).Streams.ContainsKey(stream)) return false;
+            long id = _nextStreamId;
+            lsn = _container.AppendMetadata(MetadataCodec.Encode(MetadataRecordType.CreateStream, w =>
+            {
+                w.Write(scope);
+                w.Write(stream);
+                w.Write(id);
+                MetadataCodec.Write(w, config);
+            }));
+        }
+        await WhenDurable(lsn, ct).ConfigureAwait(false);
+        return true;
+    }
+
+    public async Task UpdateStreamAsync(string scope, string stream, StreamConfiguration config, CancellationToken ct)
+    {
+        long lsn;
+        lock (Lock)
+        {
+            var s = RequireStream(scope, stream);
+            if (s.IsSealed) throw new StreamSealedException($"Stream {s} is sealed and cannot be updated.");
+            if (config.ScalingPolicy.Kind != ScalingPolicyKind.Fixed || s.Config.ScalingPolicy.Kind != ScalingPolicyKind.Fixed)
+            {
+                if (config.ScalingPolicy != s.Config.ScalingPolicy)
+                    throw new NotSupportedException("Changing to or from an auto-scaling policy needs auto-scaling, which is not implemented yet (issue: scaling).");
+            }
+            lsn = _container.AppendMetadata(MetadataCodec.Encode(MetadataRecordType.UpdateStream, w =>
+            {
+                w.Write(s.Id);
+                MetadataCodec.Write(w, config);
+            }));
+        }
+        await WhenDurable(lsn, ct).ConfigureAwait(false);
+    }
+
+    public async Task SealStreamAsync(string scope, string stream, CancellationToken ct)
+    {
+        long lsn;
+        lock (Lock)
+        {
+            var s = RequireStream(scope, stream);
+            if (s.IsSealed) lsn = 0; // sealing twice is not an error, as in Pravega
+            else lsn = _container.AppendMetadata(MetadataCodec.Encode(MetadataRecordType.SealStream, w => w.Write(s.Id)));
+        }
+        if (lsn == 0) await _container.Log.FlushAsync().ConfigureAwait(false);
+        else await WhenDurable(lsn, ct).ConfigureAwait(false);
+    }
+
+    public async Task<bool> DeleteStreamAsync(string scope, string stream, CancellationToken ct)
+    {
+        long lsn;
+        lock (Lock)
+        {
+            if (!_scopes.TryGetValue(scope, out var sc) || !sc.Streams.TryGetValue(stream, out var s)) return false;
+            if (!s.IsSealed) throw new InvalidOperationException($"Stream {s} must be sealed before it is deleted.");
+            lsn = _container.AppendMetadata(MetadataCodec.Encode(MetadataRecordType.DeleteStream, w => w.Write(s.Id)));
+        }
+        await WhenDurable(lsn, ct).ConfigureAwait(false);
+        return true;
+    }
+
+    public IReadOnlyList<string> ListStreams(string scope)
+    {
+        lock (Lock) return [.. RequireScope(scope).Streams.Keys.Order(StringComparer.Ordinal)];
+    }
+
+    /// <summary>The stream, or <see cref="ScopeNotFoundException"/> / <see cref="StreamNotFoundException"/>.</summary>
+    public StreamState GetStream(string scope, string stream)
+    {
+        lock (Lock) return RequireStream(scope, stream);
+    }
+
+    // ---- reader groups ----
+
+    public async Task<bool> CreateReaderGroupAsync(string scope, string group, ReaderGroupConfig config, CancellationToken ct)
+    {
+        long lsn;
+        lock (Lock)
+        {
+            if (RequireScope(scope).ReaderGroups.ContainsKey(group)) return false;
+            foreach (var s in config.Streams) RequireStream(s.Scope, s.Stream);
+            lsn = _container.AppendMetadata(MetadataCodec.Encode(MetadataRecordType.CreateReaderGroup, w =>
+            {
+                w.Write(scope);
+                w.Write(group);
+                MetadataCodec.Write(w, config);
+            }));
+        }
+        await WhenDurable(lsn, ct).ConfigureAwait(false);
+        return true;
+    }
+
+    public async Task<bool> DeleteReaderGroupAsync(string scope, string group, CancellationToken ct)
+    {
+        long lsn;
+        lock (Lock)
+        {
+            if (!_scopes.TryGetValue(scope, out var sc) || !sc.ReaderGroups.ContainsKey(group)) return false;
+            lsn = _container.AppendMetadata(MetadataCodec.Encode(MetadataRecordType.DeleteReaderGroup, w =>
+            {
+                w.Write(scope);
+                w.Write(group);
+            }));
+        }
+        await WhenDurable(lsn, ct).ConfigureAwait(false);
+        return true;
+    }
+
+    /// <summary>The group, or <see cref="ScopeNotFoundException"/> / <see cref="ReaderGroupNotFoundException"/>.</summary>
+    public ReaderGroupState GetReaderGroup(string scope, string group)
+    {
+        lock (Lock)
+        {
+            return RequireScope(scope).ReaderGroups.TryGetValue(group, out var g)
+                ? g
+                : throw new ReaderGroupNotFoundException($"Reader group '{group}' does not exist in scope '{scope}'.");
+        }
+    }
+
+    // ---- applying records (under the container lock, when written and on replay) ----
+
+    public void Apply(ReadOnlySpan<byte> record, SegmentContainer container)
+    {
+        _container = container;
+        using var r = new BinaryReader(new MemoryStream(record.ToArray()));
+        try
+        {
+            ApplyRecord(r, container);
+        }
+        catch (Exception e) when (e is EndOfStreamException or InvalidDataException or ArgumentException)
+        {
+            throw new StorageCorruptedException("A controller metadata record in the WAL is malformed.", e);
+        }
+    }
+
+    private void ApplyRecord(BinaryReader r, SegmentContainer container)
+    {
+        switch ((MetadataRecordType)r.ReadByte())
+        {
+            case MetadataRecordType.CreateScope:
+                string created = r.ReadString();
+                _scopes.Add(created, new ScopeState(created));
+                break;
+            case MetadataRecordType.DeleteScope:
+                _scopes.Remove(r.ReadString());
+                break;
+            case MetadataRecordType.CreateStream:
+            {
+                string scope = r.ReadString(), name = r.ReadString();
+                long id = r.ReadInt64();
+                var config = MetadataCodec.ReadStreamConfiguration(r);
+                var stream = new StreamState(scope, name, id, config);
+                var ranges = KeySpace.Split(config.ScalingPolicy.MinSegments);
+                var segments = new StreamSegment[ranges.Length];
+                for (int i = 0; i < ranges.Length; i++)
+                {
+                    long segmentId = SegmentKey.ComputeSegmentId(0, i);
+                    segments[i] = new StreamSegment(segmentId, ranges[i], container.CreateSegment(id, segmentId, stream.Signal));
+                }
+                stream.SetActiveSegments(segments);
+                _scopes[scope].Streams.Add(name, stream);
+                _nextStreamId = Math.Max(_nextStreamId, id + 1);
+                break;
+            }
+            case MetadataRecordType.UpdateStream:
+            {
+                var stream = StreamById(r.ReadInt64());
+                stream.Config = MetadataCodec.ReadStreamConfiguration(r);
+                break;
+            }
+            case MetadataRecordType.SealStream:
+            {
+                var stream = StreamById(r.ReadInt64());
+                stream.IsSealed = true;
+                foreach (var s in stream.ActiveSegments) container.SealSegment(s.Data, container.CurrentLsn);
+                stream.Signal.Signal();
+                break;
+            }
+            case MetadataRecordType.DeleteStream:
+            {
+                var stream = StreamById(r.ReadInt64());
+                stream.IsDeleted = true;
+                foreach (var s in stream.AllSegments) container.DeleteSegment(s.Data);
+                container.DeleteWriters(stream.Id);
+                _scopes[stream.Scope].Streams.Remove(stream.Name);
+                stream.Signal.Signal();
+                break;
+            }
+            case MetadataRecordType.CreateReaderGroup:
+            {
+                string scope = r.ReadString(), name = r.ReadString();
+                _scopes[scope].ReaderGroups.Add(name, new ReaderGroupState(scope, name, MetadataCodec.ReadReaderGroupConfig(r)));
+                break;
+            }
+            case MetadataRecordType.DeleteReaderGroup:
+            {
+                var groups = _scopes[r.ReadString()].ReaderGroups;
+                string name = r.ReadString();
+                if (groups.Remove(name, out var g)) g.IsDeleted = true;
+                break;
+            }
+            default:
+                throw new InvalidDataException("Unknown controller record type.");
+        }
+    }
+
+    private StreamState StreamById(long id)
+    {
+        foreach (var scope in _scopes.Values)
+            foreach (var s in scope.Streams.Values)
+                if (s.Id == id) return s;
+        throw new InvalidDataException($"No stream has id {id}.");
+    }
+
+    private ScopeState RequireScope(string scope) =>
+        _scopes.TryGetValue(scope, out var s) ? s : throw new ScopeNotFoundException($"Scope '{scope}' does not exist.");
+
+    private StreamState RequireStream(string scope, string stream) =>
+        RequireScope(scope).Streams.TryGetValue(stream, out var s)
+            ? s
+            : throw new StreamNotFoundException($"Stream '{stream}' does not exist in scope '{scope}'.");
+
+    private Task WhenDurable(long lsn, CancellationToken ct) => _container.Log.WhenDurable(lsn).AsTask().WaitAsync(ct);
+}

@@ -1,0 +1,11 @@
+namespace Pravega.Embedded.SegmentStore;
+
+/// <summary>First byte of every WAL record payload (docs/FORMAT.md).</summary>
+internal enum RecordType : byte
+{
+    /// <summary>An event appended to a segment, with its writer id and event number.</summary>
+    Append = 1,
+
+    /// <summary>A controller metadata change, opaque to the container.</summary>
+    Metadata = 2,
+}

@@ -1,0 +1,218 @@
+using System.Text;
+using Microsoft.Extensions.Logging;
+using Pravega.Embedded.Tier1;
+
+namespace Pravega.Embedded.SegmentStore;
+
+/// <summary>
+/// The segment container: the one ordered operation log of the store. Appends (with their exactly-once check)
+/// and metadata changes are WAL records, accepted in order under one lock; once the WAL reports them durable,
+/// appended bytes become readable and writers' durable event numbers advance. Opening replays the WAL.
+/// </summary>
+/// <remarks>
+/// Append record payload: <c>[u8 type=1][i64 streamId][i64 segmentId][i64 eventNumber][u8 idLength][writer id]
+/// [i32 eventLength][event]</c>; the last two fields are the segment's bytes for the event, so the read index
+/// points into the WAL and no copy is made.
+/// </remarks>
+internal sealed class SegmentContainer : IAsyncDisposable
+{
+    private const int AppendHeaderSize = 1 + 8 + 8 + 8 + 1;
+    public const int EventHeaderSize = 4;
+    public const long NoEventNumber = -1;
+
+    private readonly Dictionary<(long StreamId, long SegmentId), Segment> _segments = [];
+    private readonly Dictionary<(long StreamId, string WriterId), WriterState> _writers = [];
+    private readonly Queue<PendingEffect> _pending = new();
+    private readonly List<DataSignal> _toSignal = [];
+    private readonly IMetadataLog _metadata;
+    private WriteAheadLog? _log;
+
+    private SegmentContainer(IMetadataLog metadata) => _metadata = metadata;
+
+    /// <summary>The container lock: every state change of the container and of the metadata above happens under it.</summary>
+    public object Lock { get; } = new();
+
+    public WriteAheadLog Log => _log!;
+
+    /// <summary>Largest event the WAL can hold for a writer id of the given length.</summary>
+    public int MaxEventSize(int writerIdLength) => Log.MaxPayloadSize - AppendHeaderSize - writerIdLength - EventHeaderSize;
+
+    public static SegmentContainer Open(WalOptions options, IMetadataLog metadata)
+    {
+        var container = new SegmentContainer(metadata);
+        container._log = WriteAheadLog.Open(options, container.Replay, container.OnDurable);
+        return container;
+    }
+
+    // ---- segments (called by the metadata log under the lock) ----
+
+    public Segment CreateSegment(long streamId, long segmentId, DataSignal signal)
+    {
+        var segment = new Segment(streamId, segmentId, signal);
+        _segments.Add((streamId, segmentId), segment);
+        return segment;
+    }
+
+    /// <summary>Seals a segment; <paramref name="lsn"/> is the record doing it (0 on replay: durable already).</summary>
+    public void SealSegment(Segment segment, long lsn)
+    {
+        segment.Seal();
+        if (lsn == 0) segment.MakeSealDurable();
+        else _pending.Enqueue(new PendingEffect(lsn, segment, -1, null, NoEventNumber));
+    }
+
+    public void DeleteSegment(Segment segment) => _segments.Remove((segment.StreamId, segment.SegmentId));
+
+    public void DeleteWriters(long streamId)
+    {
+        foreach (var key in _writers.Keys.Where(k => k.StreamId == streamId).ToList()) _writers.Remove(key);
+    }
+
+    /// <summary>Durable state of a writer id on a stream, if it ever wrote there (any thread).</summary>
+    public long LastEventNumber(long streamId, string writerId)
+    {
+        lock (Lock) return _writers.TryGetValue((streamId, writerId), out var w) ? w.DurableEventNumber : -1;
+    }
+
+    // ---- appends ----
+
+    /// <summary>
+    /// Appends one event to <paramref name="segment"/> (caller holds <see cref="Lock"/> and has checked the stream).
+    /// With an event number, a number not above the writer's last accepted one is a duplicate: nothing is written
+    /// and the LSN to wait for is the one that carried the writer's last accepted event. Returns the LSN to await.
+    /// </summary>
+    public long AppendEvent(Segment segment, string? writerId, long eventNumber, ReadOnlySpan<byte> evt, out bool duplicate)
+    {
+        duplicate = false;
+        WriterState? writer = null;
+        if (writerId is not null && eventNumber != NoEventNumber)
+        {
+            if (!_writers.TryGetValue((segment.StreamId, writerId), out writer))
+                _writers.Add((segment.StreamId, writerId), writer = new WriterState());
+            if (eventNumber <= writer.AcceptedEventNumber)
+            {
+                duplicate = true;
+                return writer.AcceptedLsn;
+            }
+        }
+        int idLength = writerId?.Length ?? 0;
+        var state = new AppendState(segment.StreamId, segment.SegmentId, eventNumber, writerId, evt);
+        long lsn = Log.Append(AppendHeaderSize + idLength + EventHeaderSize + evt.Length, state, WriteAppend, out var address);
+        int segmentBytes = EventHeaderSize + evt.Length;
+        var entry = new SegmentIndexEntry(segment.Length, segmentBytes, address with { Position = address.Position + AppendHeaderSize + idLength });
+        segment.Add(entry);
+        if (writer is not null)
+        {
+            writer.AcceptedEventNumber = eventNumber;
+            writer.AcceptedLsn = lsn;
+        }
+        _pending.Enqueue(new PendingEffect(lsn, segment, entry.End, writer, eventNumber));
+        return lsn;
+    }
+
+    private readonly ref struct AppendState(long streamId, long segmentId, long eventNumber, string? writerId, ReadOnlySpan<byte> evt)
+    {
+        public readonly long StreamId = streamId;
+        public readonly long SegmentId = segmentId;
+        public readonly long EventNumber = eventNumber;
+        public readonly string? WriterId = writerId;
+        public readonly ReadOnlySpan<byte> Event = evt;
+    }
+
+    private static readonly PayloadWriter<AppendState> WriteAppend = static (destination, s) =>
+    {
+        var w = new RecordWriter(destination);
+        w.WriteByte((byte)RecordType.Append);
+        w.WriteInt64(s.StreamId);
+        w.WriteInt64(s.SegmentId);
+        w.WriteInt64(s.EventNumber);
+        w.WriteByte((byte)(s.WriterId?.Length ?? 0));
+        if (s.WriterId is not null) w.Advance(Encoding.ASCII.GetBytes(s.WriterId, destination[w.Written..]));
+        w.WriteInt32(s.Event.Length);
+        w.WriteBytes(s.Event);
+    };
+
+    // ---- metadata ----
+
+    /// <summary>
+    /// Appends a metadata record and applies it (caller holds <see cref="Lock"/> and has validated it). Returns its LSN.
+    /// </summary>
+    public long AppendMetadata(ReadOnlySpan<byte> record)
+    {
+        long lsn = Log.Append(1 + record.Length, record, static (destination, r) =>
+        {
+            destination[0] = (byte)RecordType.Metadata;
+            r.CopyTo(destination[1..]);
+        }, out _);
+        CurrentLsn = lsn;
+        _metadata.Apply(record, this);
+        CurrentLsn = 0;
+        return lsn;
+    }
+
+    /// <summary>The LSN of the metadata record being applied (0 during replay: it is durable already).</summary>
+    public long CurrentLsn { get; private set; }
+
+    // ---- reads ----
+
+    /// <summary>The segment's bytes of a durable index entry, straight from the WAL mapping.</summary>
+    public ReadOnlyMemory<byte> Read(in SegmentIndexEntry entry) => Log.Read(entry.Address, entry.Length);
+
+    // ---- replay and durability ----
+
+    private void Replay(long lsn, LogAddress address, ReadOnlySpan<byte> payload)
+    {
+        var r = new RecordReader(payload);
+        switch ((RecordType)r.ReadByte())
+        {
+            case RecordType.Append:
+                long streamId = r.ReadInt64(), segmentId = r.ReadInt64(), eventNumber = r.ReadInt64();
+                int idLength = r.ReadByte();
+                string? writerId = idLength == 0 ? null : Encoding.ASCII.GetString(r.ReadBytes(idLength));
+                int length = r.ReadInt32();
+                r.ReadBytes(length);
+                if (!_segments.TryGetValue((streamId, segmentId), out var segment))
+                    throw new StorageCorruptedException($"WAL record {lsn} appends to segment {segmentId} of stream {streamId}, which does not exist.");
+                var entry = new SegmentIndexEntry(segment.Length, EventHeaderSize + length,
+                                                  address with { Position = address.Position + AppendHeaderSize + idLength });
+                segment.Add(entry);
+                segment.MakeDurable(entry.End);
+                if (writerId is not null && eventNumber != NoEventNumber)
+                {
+                    if (!_writers.TryGetValue((streamId, writerId), out var writer))
+                        _writers.Add((streamId, writerId), writer = new WriterState());
+                    writer.AcceptedEventNumber = writer.DurableEventNumber = eventNumber;
+                    writer.AcceptedLsn = lsn;
+                }
+                break;
+            case RecordType.Metadata:
+                _metadata.Apply(r.Rest, this);
+                break;
+            default:
+                throw new StorageCorruptedException($"WAL record {lsn} has an unknown type.");
+        }
+    }
+
+    /// <summary>On the flusher thread: everything up to <paramref name="lsn"/> is durable; make it readable.</summary>
+    private void OnDurable(long lsn)
+    {
+        lock (Lock)
+        {
+            while (_pending.TryPeek(out var effect) && effect.Lsn <= lsn)
+            {
+                _pending.Dequeue();
+                if (effect.SegmentLength < 0) effect.Segment.MakeSealDurable();
+                else effect.Segment.MakeDurable(effect.SegmentLength);
+                if (effect.Writer is not null) effect.Writer.DurableEventNumber = effect.EventNumber;
+                if (_toSignal.Count == 0 || !ReferenceEquals(_toSignal[^1], effect.Segment.Signal)) _toSignal.Add(effect.Segment.Signal);
+            }
+        }
+        foreach (var s in _toSignal) s.Signal();
+        _toSignal.Clear();
+    }
+
+    /// <summary>Something that becomes true when its record is durable: segment bytes readable, a seal, a writer's number.</summary>
+    private readonly record struct PendingEffect(long Lsn, Segment Segment, long SegmentLength, WriterState? Writer, long EventNumber);
+
+    public ValueTask DisposeAsync() => _log?.DisposeAsync() ?? default;
+}
