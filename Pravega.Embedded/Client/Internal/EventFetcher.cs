@@ -1,0 +1,21 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using Pravega.Embedded.SegmentStore;
+
+namespace Pravega.Embedded.Client.Internal;
+
+/// <summary>Reads the one event an <see cref="EventPointer"/> names.</summary>
+internal static class EventFetcher
+{
+    public static T Fetch<T>(StoreRuntime runtime, EventPointer pointer, ISerializer<T> serializer)
+    {
+        var stream = runtime.Controller.GetStream(pointer.Segment.Scope, pointer.Segment.Stream);
+        if (!stream.TryGetSegment(pointer.Segment.SegmentId, out var segment))
+            throw new ArgumentException($"Segment {pointer.Segment} does not exist.", nameof(pointer));
+        if (!segment.Data.TryFind(pointer.Offset, out var entry) || entry.Offset != pointer.Offset || entry.Length != pointer.Length)
+            throw new ArgumentException($"No event of {pointer.Length} bytes starts at offset {pointer.Offset} of segment {pointer.Segment}.", nameof(pointer));
+        var bytes = runtime.Container.Read(entry);
+        int length = BinaryPrimitives.ReadInt32LittleEndian(bytes.Span);
+        return serializer.Deserialize(new ReadOnlySequence<byte>(bytes.Slice(SegmentContainer.EventHeaderSize, length)));
+    }
+}

@@ -1,0 +1,137 @@
+using System.Runtime.CompilerServices;
+
+namespace Pravega.Embedded.Client.Internal;
+
+/// <summary>The public stream manager: validates arguments as API.md states, then asks the controller.</summary>
+internal sealed class StreamManager(StoreRuntime runtime) : IStreamManager
+{
+    public Task<bool> CreateScopeAsync(string scope, CancellationToken ct = default)
+    {
+        NameValidator.ValidateName(scope, nameof(scope));
+        runtime.ThrowIfDisposed();
+        return runtime.Controller.CreateScopeAsync(scope, ct);
+    }
+
+    public Task<bool> DeleteScopeAsync(string scope, CancellationToken ct = default)
+    {
+        NameValidator.ValidateName(scope, nameof(scope));
+        runtime.ThrowIfDisposed();
+        return runtime.Controller.DeleteScopeAsync(scope, ct);
+    }
+
+    public async IAsyncEnumerable<string> ListScopesAsync([EnumeratorCancellation] CancellationToken ct = default)
+    {
+        runtime.ThrowIfDisposed();
+        foreach (string scope in runtime.Controller.ListScopes())
+        {
+            ct.ThrowIfCancellationRequested();
+            yield return scope;
+        }
+        await Task.CompletedTask.ConfigureAwait(false);
+    }
+
+    public Task<bool> CreateStreamAsync(string scope, string stream, StreamConfiguration config, CancellationToken ct = default)
+    {
+        NameValidator.ValidateName(scope, nameof(scope));
+        NameValidator.ValidateName(stream, nameof(stream));
+        ValidateConfig(config);
+        runtime.ThrowIfDisposed();
+        return runtime.Controller.CreateStreamAsync(scope, stream, config, ct);
+    }
+
+    public Task UpdateStreamAsync(string scope, string stream, StreamConfiguration config, CancellationToken ct = default)
+    {
+        NameValidator.ValidateName(scope, nameof(scope));
+        NameValidator.ValidateName(stream, nameof(stream));
+        ValidateConfig(config);
+        runtime.ThrowIfDisposed();
+        return runtime.Controller.UpdateStreamAsync(scope, stream, config, ct);
+    }
+
+    public Task SealStreamAsync(string scope, string stream, CancellationToken ct = default)
+    {
+        NameValidator.ValidateName(scope, nameof(scope));
+        NameValidator.ValidateName(stream, nameof(stream));
+        runtime.ThrowIfDisposed();
+        return runtime.Controller.SealStreamAsync(scope, stream, ct);
+    }
+
+    public Task<bool> DeleteStreamAsync(string scope, string stream, CancellationToken ct = default)
+    {
+        NameValidator.ValidateName(scope, nameof(scope));
+        NameValidator.ValidateName(stream, nameof(stream));
+        runtime.ThrowIfDisposed();
+        return runtime.Controller.DeleteStreamAsync(scope, stream, ct);
+    }
+
+    public async IAsyncEnumerable<string> ListStreamsAsync(string scope, [EnumeratorCancellation] CancellationToken ct = default)
+    {
+        NameValidator.ValidateName(scope, nameof(scope));
+        runtime.ThrowIfDisposed();
+        foreach (string stream in runtime.Controller.ListStreams(scope))
+        {
+            ct.ThrowIfCancellationRequested();
+            yield return stream;
+        }
+        await Task.CompletedTask.ConfigureAwait(false);
+    }
+
+    public Task<StreamInfo> GetStreamInfoAsync(string scope, string stream, CancellationToken ct = default)
+    {
+        NameValidator.ValidateName(scope, nameof(scope));
+        NameValidator.ValidateName(stream, nameof(stream));
+        try
+        {
+            runtime.ThrowIfDisposed();
+            var s = runtime.Controller.GetStream(scope, stream);
+            var head = new Dictionary<long, long>();
+            var tail = new Dictionary<long, long>();
+            lock (runtime.Container.Lock)
+            {
+                foreach (var segment in s.AllSegments)
+                    if (segment.SegmentId >> 32 == 0) head[segment.SegmentId] = 0;
+                foreach (var segment in s.ActiveSegments) tail[segment.SegmentId] = segment.Data.DurableLength;
+            }
+            return Task.FromResult(new StreamInfo(scope, stream, new StreamCut(scope, stream, head), new StreamCut(scope, stream, tail), s.IsSealed));
+        }
+        catch (Exception e)
+        {
+            return Task.FromException<StreamInfo>(e);
+        }
+    }
+
+    public Task TruncateStreamAsync(string scope, string stream, StreamCut cut, CancellationToken ct = default) =>
+        Task.FromException(new NotSupportedException("Truncation is not implemented yet (issue: reader groups in full, truncation and retention)."));
+
+    public Task<IReadOnlyList<SegmentRange>> GetActiveSegmentsAsync(string scope, string stream, CancellationToken ct = default)
+    {
+        NameValidator.ValidateName(scope, nameof(scope));
+        NameValidator.ValidateName(stream, nameof(stream));
+        try
+        {
+            runtime.ThrowIfDisposed();
+            var s = runtime.Controller.GetStream(scope, stream);
+            var ranges = new List<SegmentRange>();
+            foreach (var segment in s.ActiveSegments)
+                ranges.Add(new SegmentRange(scope, stream, segment.SegmentId, segment.Range, 0, segment.Data.DurableLength));
+            return Task.FromResult<IReadOnlyList<SegmentRange>>(ranges);
+        }
+        catch (Exception e)
+        {
+            return Task.FromException<IReadOnlyList<SegmentRange>>(e);
+        }
+    }
+
+    public Task ScaleStreamAsync(string scope, string stream, IReadOnlyList<long> segmentsToSeal, IReadOnlyList<KeyRange> newRanges, CancellationToken ct = default) =>
+        Task.FromException(new NotSupportedException("Scaling is not implemented yet (issue: scaling)."));
+
+    private static void ValidateConfig(StreamConfiguration config)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        ArgumentNullException.ThrowIfNull(config.ScalingPolicy, nameof(config));
+        if (config.ScalingPolicy.Kind != ScalingPolicyKind.Fixed)
+            throw new NotSupportedException("Auto-scaling policies are not implemented yet (issue: scaling); use ScalingPolicy.Fixed.");
+        if (config.RetentionPolicy is not null)
+            throw new NotSupportedException("Retention policies are not implemented yet (issue: reader groups in full, truncation and retention).");
+    }
+}

@@ -1,0 +1,156 @@
+using Microsoft.Extensions.Logging.Abstractions;
+using Pravega.Embedded.Client.Internal;
+using Pravega.Embedded.Controller;
+using Pravega.Embedded.SegmentStore;
+using Pravega.Embedded.Tier1;
+
+namespace Pravega.Embedded;
+
+/// <summary>
+/// The embedded store: controller, segment store, Tier-1 write-ahead log and optional Tier-2, in process. Open it with
+/// <see cref="OpenAsync"/>; dispose it to flush and release everything. See <see cref="IStreamStore"/> for the
+/// contract of each member.
+/// </summary>
+public sealed partial class StreamStore : IStreamStore
+{
+    private readonly StoreRuntime _runtime;
+    private readonly DirectoryLock? _tier2Lock;
+    private int _disposed;
+
+    private StreamStore(StoreRuntime runtime, DirectoryLock? tier2Lock)
+    {
+        _runtime = runtime;
+        _tier2Lock = tier2Lock;
+        Streams = new StreamManager(runtime);
+        ReaderGroups = new ReaderGroupManager(runtime);
+    }
+
+    /// <inheritdoc/>
+    public IStreamManager Streams { get; }
+
+    /// <inheritdoc/>
+    public IReaderGroupManager ReaderGroups { get; }
+
+    /// <inheritdoc/>
+    /// <exception cref="NotSupportedException">Always, for now: key-value tables are a later issue.</exception>
+    public IKeyValueTableManager KeyValueTables => throw new NotSupportedException("Key-value tables are not implemented yet (issue: key-value tables).");
+
+    /// <inheritdoc/>
+    /// <exception cref="NotSupportedException">Always, for now: the batch client is a later issue.</exception>
+    public IBatchClient Batch => throw new NotSupportedException("The batch client is not implemented yet (issue: reader groups in full, batch reads).");
+
+    /// <summary>
+    /// Opens a store on the directories of <paramref name="options"/>, creating missing ones and taking an exclusive
+    /// lock on each. The store opens as long as one Tier-1 mirror holds a valid copy of every record, and repairs the
+    /// others; every acknowledged append and metadata change is restored.
+    /// </summary>
+    /// <param name="options">Where and how the store keeps its data.</param>
+    /// <param name="ct">Cancels opening (before recovery starts).</param>
+    /// <returns>The open store.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="options"/> is null.</exception>
+    /// <exception cref="ArgumentException">An option is invalid.</exception>
+    /// <exception cref="DataDirectoryLockedException">A directory is in use by another open store.</exception>
+    /// <exception cref="StorageCorruptedException">No mirror holds a valid copy of some record.</exception>
+    public static Task<StreamStore> OpenAsync(StreamStoreOptions options, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        ct.ThrowIfCancellationRequested();
+        return Task.Run(() => Open(options), ct);
+    }
+
+    private static StreamStore Open(StreamStoreOptions options)
+    {
+        var loggerFactory = options.LoggerFactory ?? NullLoggerFactory.Instance;
+        DirectoryLock? tier2Lock = options.Tier2Directory is { } tier2 ? DirectoryLock.Acquire(tier2) : null;
+        try
+        {
+            var controller = new StreamController();
+            var wal = new WalOptions
+            {
+                Directories = options.Tier1Directories,
+                FileSize = options.WalFileSize,
+                LoggerFactory = loggerFactory,
+            };
+            var container = SegmentContainer.Open(wal, controller);
+            controller.Attach(container);
+            return new StreamStore(new StoreRuntime(container, controller, loggerFactory, options.TimeProvider), tier2Lock);
+        }
+        catch
+        {
+            tier2Lock?.Dispose();
+            throw;
+        }
+    }
+
+    /// <inheritdoc/>
+    public IEventStreamWriter<T> CreateEventWriter<T>(string scope, string stream, ISerializer<T> serializer, EventWriterOptions? options = null)
+    {
+        NameValidator.ValidateName(scope, nameof(scope));
+        NameValidator.ValidateName(stream, nameof(stream));
+        ArgumentNullException.ThrowIfNull(serializer);
+        if (options?.WriterId is { } id) NameValidator.ValidateId(id, nameof(options));
+        _runtime.ThrowIfDisposed();
+        return new EventStreamWriter<T>(_runtime, scope, stream, serializer, options);
+    }
+
+    /// <inheritdoc/>
+    public ITransactionalEventStreamWriter<T> CreateTransactionalWriter<T>(string scope, string stream, ISerializer<T> serializer, EventWriterOptions? options = null) =>
+        throw new NotSupportedException("Transactions are not implemented yet (issue: transactions).");
+
+    /// <inheritdoc/>
+    public IEventStreamReader<T> CreateReader<T>(string readerId, string scope, string readerGroup, ISerializer<T> serializer, ReaderOptions? options = null)
+    {
+        NameValidator.ValidateId(readerId, nameof(readerId));
+        NameValidator.ValidateName(scope, nameof(scope));
+        NameValidator.ValidateName(readerGroup, nameof(readerGroup));
+        ArgumentNullException.ThrowIfNull(serializer);
+        _runtime.ThrowIfDisposed();
+        return new EventStreamReader<T>(_runtime, readerId, scope, readerGroup, serializer, options);
+    }
+
+    /// <inheritdoc/>
+    public Task<T> FetchEventAsync<T>(EventPointer pointer, ISerializer<T> serializer, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(pointer);
+        ArgumentNullException.ThrowIfNull(serializer);
+        try
+        {
+            _runtime.ThrowIfDisposed();
+            return Task.FromResult(EventFetcher.Fetch(_runtime, pointer, serializer));
+        }
+        catch (Exception e)
+        {
+            return Task.FromException<T>(e);
+        }
+    }
+
+    /// <inheritdoc/>
+    public ByteStreamWriter CreateByteStreamWriter(string scope, string stream) =>
+        throw new NotSupportedException("Byte streams are not implemented yet (issue: byte streams).");
+
+    /// <inheritdoc/>
+    public ByteStreamReader CreateByteStreamReader(string scope, string stream) =>
+        throw new NotSupportedException("Byte streams are not implemented yet (issue: byte streams).");
+
+    /// <inheritdoc/>
+    public Task<IStateSynchronizer<TState, TUpdate>> CreateStateSynchronizerAsync<TState, TUpdate>(
+        string scope, string name, ISerializer<TState> stateSerializer, ISerializer<TUpdate> updateSerializer,
+        Func<TState, TUpdate, TState> apply, CancellationToken ct = default) =>
+        Task.FromException<IStateSynchronizer<TState, TUpdate>>(new NotSupportedException("The state synchronizer is not implemented yet (issue: state synchronizer)."));
+
+    /// <inheritdoc/>
+    public Task<IKeyValueTable<TKey, TValue>> OpenKeyValueTableAsync<TKey, TValue>(
+        string scope, string table, ISerializer<TKey> keySerializer, ISerializer<TValue> valueSerializer, CancellationToken ct = default) =>
+        Task.FromException<IKeyValueTable<TKey, TValue>>(new NotSupportedException("Key-value tables are not implemented yet (issue: key-value tables)."));
+
+    /// <summary>Flushes every pending append, stops background work, and releases files and directory locks. Idempotent.</summary>
+    /// <returns>A task that completes when everything is released.</returns>
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+        _runtime.MarkDisposed();
+        await _runtime.Container.DisposeAsync().ConfigureAwait(false);
+        _tier2Lock?.Dispose();
+    }
+}
