@@ -67,15 +67,15 @@ public sealed record StreamStoreOptions
         };
     }
 
+    /// <summary>Size of each pre-allocated WAL file (internal: tests use small files).</summary>
+    internal int WalFileSize { get; init; } = Tier1.WalOptions.DefaultFileSize;
+
     /// <summary>Checks every option; called once when a store opens.</summary>
     /// <exception cref="ArgumentNullException">A required option is null.</exception>
     /// <exception cref="ArgumentException">
     /// No Tier-1 directory, an empty one, the same directory twice, or Tier-2 equal to a Tier-1 directory.
     /// </exception>
     /// <exception cref="ArgumentOutOfRangeException">A size or interval is not positive.</exception>
-    /// <summary>Size of each pre-allocated WAL file (internal: tests use small files).</summary>
-    internal int WalFileSize { get; init; } = Tier1.WalOptions.DefaultFileSize;
-
     internal void Validate()
     {
         if (Tier1Directories is null)
