@@ -46,8 +46,8 @@ internal static class WalRecovery
                 if (expected < 0) expected = FirstLsn(copies) ?? -1;
                 if (expected < 0)
                 {
-                    // The lowest file holds no record: an empty log, unless a later file holds records.
-                    CheckNothingSurvivesAfter([], directories, seqs, i, WalFormat.FileHeaderSize, 0, fileSize);
+                    // The lowest file holds no valid first record: an empty log, unless records survive after it.
+                    CheckNothingSurvivesAfter(copies, directories, seqs, i, WalFormat.FileHeaderSize, -1, fileSize);
                     break;
                 }
                 var repairs = new List<Repair>[directories.Count];
@@ -173,6 +173,7 @@ internal static class WalRecovery
     /// <summary>
     /// At the end of the log: a valid record just past the hole (found through a copy's claimed frame length), or a
     /// later file that starts with a valid record, means records that depend on the lost one survive.
+    /// <paramref name="expected"/> is the lost record's LSN, or -1 when the log's first record is lost and its LSN unknown.
     /// </summary>
     private static void CheckNothingSurvivesAfter(MappedMemory?[] copies, IReadOnlyList<string> directories, long[] seqs,
                                                   int index, int position, long expected, int fileSize)
@@ -184,9 +185,11 @@ internal static class WalRecovery
             if (claimed == 0) continue;
             foreach (var other in copies)
             {
-                if (other is null || other.Span.Length <= position + claimed) continue;
-                if (WalFormat.ValidFrameLength(other.Span[(position + claimed)..], expected + 1) > 0)
-                    throw Corrupted(seqs[index], position, expected);
+                if (other is null || other.Span.Length < position + claimed + WalFormat.FrameHeaderSize) continue;
+                var next = other.Span[(position + claimed)..];
+                long nextLsn = expected >= 0 ? expected + 1 : WalFormat.FrameLsn(next);
+                if (WalFormat.ValidFrameLength(next, nextLsn) > 0)
+                    throw Corrupted(seqs[index], position, nextLsn - 1);
             }
         }
         for (int j = index + 1; j < seqs.Length; j++)
@@ -204,7 +207,7 @@ internal static class WalRecovery
     }
 
     private static StorageCorruptedException Corrupted(long seq, int position, long lsn) =>
-        new($"No mirror holds a valid copy of WAL record {lsn} (file {WalFormat.FileName(seq)}, position {position}), but later records exist.");
+        new($"No mirror holds a valid copy of {(lsn < 0 ? "the first WAL record" : $"WAL record {lsn}")} (file {WalFormat.FileName(seq)}, position {position}), but later records exist.");
 
     private static (int Repaired, long Zeroed) RepairFile(string directory, long seq, int fileSize, MappedMemory?[] copies,
                                                          MappedMemory own, List<Repair> repairs, int endPosition)
