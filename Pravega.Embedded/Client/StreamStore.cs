@@ -116,8 +116,15 @@ public sealed partial class StreamStore : IStreamStore
         ArgumentNullException.ThrowIfNull(serializer);
         try
         {
-            _runtime.ThrowIfDisposed();
-            return Task.FromResult(EventFetcher.Fetch(_runtime, pointer, serializer));
+            _runtime.EnterRead();
+            try
+            {
+                return Task.FromResult(EventFetcher.Fetch(_runtime, pointer, serializer));
+            }
+            finally
+            {
+                _runtime.ExitRead();
+            }
         }
         catch (Exception e)
         {
@@ -149,7 +156,7 @@ public sealed partial class StreamStore : IStreamStore
     public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
-        _runtime.MarkDisposed();
+        await _runtime.MarkDisposedAsync().ConfigureAwait(false);
         await _runtime.Container.DisposeAsync().ConfigureAwait(false);
         _tier2Lock?.Dispose();
     }

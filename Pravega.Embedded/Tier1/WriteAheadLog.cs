@@ -284,12 +284,15 @@ internal sealed class WriteAheadLog : IAsyncDisposable
     {
         if (_files.TryGetValue(sequence, out var file)) return file;
         bool ready = false;
-        if (_preparer?.Sequence == sequence)
+        WalFilePreparer? preparer;
+        Task? preparing;
+        lock (_sync) (preparer, preparing) = (_preparer, _preparing);
+        if (preparer?.Sequence == sequence)
         {
-            ready = _preparing!.IsCompleted;
-            _preparer.Hurry();
+            ready = preparing!.IsCompleted;
+            preparer.Hurry();
             // The flusher is a dedicated thread: blocking it here (and only here) is what it is for.
-            _preparing.GetAwaiter().GetResult();
+            preparing.GetAwaiter().GetResult();
         }
         else
         {

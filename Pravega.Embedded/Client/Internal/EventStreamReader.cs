@@ -130,7 +130,16 @@ internal sealed class EventStreamReader<T> : IEventStreamReader<T>
             }
             if (entry.Offset != cursor.Offset)
                 throw new StorageCorruptedException($"Segment {cursor.Key} has no event boundary at offset {cursor.Offset}.");
-            var evt = Deserialize(_runtime.Container.Read(entry));
+            _runtime.EnterRead();
+            T evt;
+            try
+            {
+                evt = Deserialize(_runtime.Container.Read(entry));
+            }
+            finally
+            {
+                _runtime.ExitRead();
+            }
             var pointer = new EventPointer(cursor.Key, cursor.Offset, entry.Length);
             cursor.Offset = entry.End;
             _next = index + 1;

@@ -10,6 +10,7 @@ internal sealed class StoreRuntime
 {
     private readonly ConcurrentDictionary<(string Scope, string Group), ReaderGroupCoordinator> _groups = new();
     private volatile bool _disposed;
+    private int _activeReads;
 
     public StoreRuntime(SegmentContainer container, StreamController controller, ILoggerFactory loggerFactory, TimeProvider time)
     {
@@ -28,7 +29,26 @@ internal sealed class StoreRuntime
 
     public void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(_disposed, typeof(StreamStore));
 
-    public void MarkDisposed() => _disposed = true;
+    /// <summary>
+    /// Stops new work, then waits for reads in progress: event bytes are read straight from mapped WAL files, which
+    /// must stay mapped until no read uses them.
+    /// </summary>
+    public async Task MarkDisposedAsync()
+    {
+        _disposed = true;
+        while (Volatile.Read(ref _activeReads) > 0) await Task.Delay(1).ConfigureAwait(false);
+    }
+
+    /// <summary>Enters a read of mapped WAL memory (pair with <see cref="ExitRead"/>); throws once the store is disposing.</summary>
+    public void EnterRead()
+    {
+        Interlocked.Increment(ref _activeReads);
+        if (!_disposed) return;
+        Interlocked.Decrement(ref _activeReads);
+        ThrowIfDisposed();
+    }
+
+    public void ExitRead() => Interlocked.Decrement(ref _activeReads);
 
     /// <summary>The coordinator of a group that exists (<see cref="ReaderGroupNotFoundException"/> otherwise).</summary>
     public ReaderGroupCoordinator Coordinator(string scope, string group)
