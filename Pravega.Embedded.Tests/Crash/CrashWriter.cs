@@ -1,0 +1,77 @@
+using System.Text;
+
+namespace Pravega.Embedded.Tests.Crash;
+
+/// <summary>
+/// The child side of the crash tests: opens the store at a root, writes numbered events with a fixed writer id and
+/// prints one line per acknowledgement, until it is killed or has written them all. Its output protocol (ASCII, one
+/// line per write syscall, so a SIGKILL can only cut off a line that was never complete):
+/// <c>LAST n</c> (the writer's LastEventNumber at start), <c>ACK n Written|Duplicate</c> (printed only after the
+/// write's task completed successfully, in call order), <c>DONE</c>; or <c>LOCKED</c> alone with exit code
+/// <see cref="LockedExitCode"/> when another process holds the store.
+/// </summary>
+internal static class CrashWriter
+{
+    public const string Command = "crash-writer";
+    public const string Scope = "crash";
+    public const string Stream = "events";
+    public const string WriterId = "crash-writer";
+    public const int SegmentCount = 4;
+    public const int LockedExitCode = 3;
+
+    /// <summary>Writes in flight at once: enough for the log's group commit to batch as under real load.</summary>
+    public const int MaxInFlight = 64;
+
+    private static readonly Stream Stdout = Console.OpenStandardOutput();
+
+    public static string RoutingKey(long eventNumber, int keys) => $"k{eventNumber % keys}";
+
+    public static async Task<int> RunAsync(string root, long startNumber, long count, int keys)
+    {
+        StreamStore store;
+        try
+        {
+            store = await StreamStore.OpenAsync(StreamStoreOptions.InDirectory(root));
+        }
+        catch (DataDirectoryLockedException)
+        {
+            Print("LOCKED");
+            return LockedExitCode;
+        }
+
+        await using (store)
+        {
+            await store.Streams.CreateScopeAsync(Scope);
+            await store.Streams.CreateStreamAsync(Scope, Stream,
+                new StreamConfiguration { ScalingPolicy = ScalingPolicy.Fixed(SegmentCount) });
+            await using var writer = store.CreateEventWriter(Scope, Stream, Serializers.Utf8, new EventWriterOptions { WriterId = WriterId });
+            await writer.FlushAsync();
+            Print($"LAST {writer.LastEventNumber}");
+
+            // Calls are issued in order and acknowledgements printed in the same order by this one loop, so lines
+            // never interleave; a line is printed only once its write has completed successfully.
+            var inFlight = new Queue<(long Number, Task<WriteResult> Write)>(MaxInFlight);
+            for (long n = startNumber; n < startNumber + count; n++)
+            {
+                if (inFlight.Count == MaxInFlight) await AcknowledgeAsync(inFlight.Dequeue());
+                inFlight.Enqueue((n, writer.WriteEventAsync(RoutingKey(n, keys), $"{n}", n)));
+            }
+            while (inFlight.Count > 0) await AcknowledgeAsync(inFlight.Dequeue());
+        }
+        Print("DONE");
+        return 0;
+    }
+
+    private static async Task AcknowledgeAsync((long Number, Task<WriteResult> Write) write)
+    {
+        var result = await write.Write;
+        Print($"ACK {write.Number} {result}");
+    }
+
+    /// <summary>One line, one write on the unbuffered stdout stream (atomic on a pipe: far below PIPE_BUF).</summary>
+    private static void Print(string line)
+    {
+        Stdout.Write(Encoding.ASCII.GetBytes(line + "\n"));
+        Stdout.Flush();
+    }
+}

@@ -1,0 +1,28 @@
+using System.Globalization;
+using Pravega.Embedded.Tests.Crash;
+
+namespace Pravega.Embedded.Tests;
+
+/// <summary>
+/// Entry point of the test assembly when it runs as a child process of a test (<c>dotnet Pravega.Embedded.Tests.dll
+/// mode ...</c>); <c>dotnet test</c> runs the tests through testhost and never calls it.
+/// </summary>
+public static class Program
+{
+    /// <summary>Exit code for arguments no mode understands.</summary>
+    public const int UsageExitCode = 2;
+
+    public static async Task<int> Main(string[] args)
+    {
+        ArgumentNullException.ThrowIfNull(args);
+        if (args.Length == 5 && args[0] == CrashWriter.Command
+            && long.TryParse(args[2], NumberStyles.None, CultureInfo.InvariantCulture, out long start)
+            && long.TryParse(args[3], NumberStyles.None, CultureInfo.InvariantCulture, out long count)
+            && int.TryParse(args[4], NumberStyles.None, CultureInfo.InvariantCulture, out int keys) && keys > 0)
+        {
+            return await CrashWriter.RunAsync(args[1], start, count, keys);
+        }
+        await Console.Error.WriteLineAsync($"usage: {CrashWriter.Command} <root> <startNumber> <count> <keys>");
+        return UsageExitCode;
+    }
+}
