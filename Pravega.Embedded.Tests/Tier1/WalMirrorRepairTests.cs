@@ -200,12 +200,7 @@ public sealed class WalMirrorRepairTests
     /// its first frame is torn in every mirror while its later frames are whole. None of the batch was
     /// acknowledged, so recovery should end the log before it.
     /// </summary>
-    /// <remarks>
-    /// Fails today: recovery cannot tell these later frames (same, unacknowledged batch) from later batches (which
-    /// prove the lost record was acknowledged), so it reports corruption and the store cannot open after an
-    /// ordinary crash. Telling them apart needs batch boundaries in the frame format (docs/FORMAT.md).
-    /// </remarks>
-    [Fact(Skip = "Known issue: frames carry no batch boundary, so a torn batch with later whole frames is reported as corruption")]
+    [Fact]
     public void A_torn_unacknowledged_batch_whose_later_frames_landed_is_dropped()
     {
         using var h = new WalHarness();
@@ -216,7 +211,7 @@ public sealed class WalMirrorRepairTests
         {
             var frame = new byte[WalFormat.FrameHeaderSize + 5_000];
             WalHarness.Payload(1_000 + i, 5_000).CopyTo(frame, WalFormat.FrameHeaderSize);
-            WalFormat.SealFrame(frame, h.Written.Count + i);
+            WalFormat.SealFrame(frame, h.Written.Count + i, batchLsn: h.Written.Count + 1);
             batch.AddRange(frame);
         }
         for (int m = 0; m < WalHarness.MirrorCount; m++)
@@ -230,5 +225,29 @@ public sealed class WalMirrorRepairTests
         WalHarness.AssertRecords(h.Written, records);
         Assert.True(report.ZeroedTailBytes > 0);
         h.AssertMirrorsIdentical();
+    }
+
+    /// <summary>The same damage, but the frames after the hole come from a later group commit: the lost record was acknowledged.</summary>
+    [Fact]
+    public void A_lost_record_followed_by_a_later_commit_is_corruption()
+    {
+        using var h = new WalHarness();
+        h.Populate(OneFile);
+        int position = h.Written[^1].FrameEnd;
+        var frames = new List<byte>();
+        for (int i = 1; i <= 3; i++)
+        {
+            var frame = new byte[WalFormat.FrameHeaderSize + 5_000];
+            WalHarness.Payload(1_000 + i, 5_000).CopyTo(frame, WalFormat.FrameHeaderSize);
+            WalFormat.SealFrame(frame, h.Written.Count + i, batchLsn: h.Written.Count + i); // one commit per frame
+            frames.AddRange(frame);
+        }
+        for (int m = 0; m < WalHarness.MirrorCount; m++)
+        {
+            h.Overwrite(m, 1, position, frames.ToArray());
+            h.Overwrite(m, 1, position + 2_000, new byte[1_000]);
+        }
+
+        Assert.Throws<StorageCorruptedException>(() => h.Reopen());
     }
 }

@@ -5,15 +5,17 @@ namespace Pravega.Embedded.Tier1;
 /// <summary>
 /// Byte layout of WAL files (docs/FORMAT.md). A file is <c>FileHeaderSize</c> bytes of header, then frames
 /// back to back; the unused rest of a file is zero. A frame is
-/// <c>[u32 payloadLength][u32 crc32c][u64 lsn][payload]</c>, little-endian, with the CRC over the length,
-/// LSN and payload, so a frame is valid only if written whole, at the LSN recovery expects.
+/// <c>[i32 payloadLength][u32 crc32c][i64 lsn][i64 batchLsn][payload]</c>, little-endian, with the CRC over everything
+/// but itself, so a frame is valid only if written whole, at the LSN recovery expects. <c>batchLsn</c> is the LSN of
+/// the first frame of the group commit that wrote it: a valid frame past a hole with <c>batchLsn</c> at or before the
+/// hole was written by the same unfinished (so unacknowledged) write, not after it.
 /// </summary>
 internal static class WalFormat
 {
     public const ulong Magic = 0x314C_4157_4756_5250; // "PRVGWAL1" as little-endian bytes: identifies a WAL file
     public const int Version = 1;
     public const int FileHeaderSize = 64;
-    public const int FrameHeaderSize = 16;
+    public const int FrameHeaderSize = 24;
     public const string FilePrefix = "wal-";
     public const string FileSuffix = ".log";
     public const string TempSuffix = ".tmp";
@@ -49,11 +51,12 @@ internal static class WalFormat
         && BinaryPrimitives.ReadUInt32LittleEndian(header[32..]) == Crc32C.Compute(header[..32]);
 
     /// <summary>Fills in the frame header of a frame whose payload is already in place after it.</summary>
-    public static void SealFrame(Span<byte> frame, long lsn)
+    public static void SealFrame(Span<byte> frame, long lsn, long batchLsn)
     {
         int payloadLength = frame.Length - FrameHeaderSize;
         BinaryPrimitives.WriteInt32LittleEndian(frame, payloadLength);
         BinaryPrimitives.WriteInt64LittleEndian(frame[8..], lsn);
+        BinaryPrimitives.WriteInt64LittleEndian(frame[16..], batchLsn);
         BinaryPrimitives.WriteUInt32LittleEndian(frame[4..], FrameCrc(frame));
     }
 
@@ -80,6 +83,9 @@ internal static class WalFormat
     }
 
     public static long FrameLsn(ReadOnlySpan<byte> frame) => BinaryPrimitives.ReadInt64LittleEndian(frame[8..]);
+
+    /// <summary>The LSN of the first frame written in the same group commit as this one.</summary>
+    public static long FrameBatchLsn(ReadOnlySpan<byte> frame) => BinaryPrimitives.ReadInt64LittleEndian(frame[16..]);
 
     private static uint FrameCrc(ReadOnlySpan<byte> frame) => Crc32C.Compute(frame[..4], frame[8..]);
 }

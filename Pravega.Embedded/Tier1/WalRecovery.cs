@@ -171,8 +171,10 @@ internal static class WalRecovery
     }
 
     /// <summary>
-    /// At the end of the log: a valid record just past the hole (found through a copy's claimed frame length), or a
-    /// later file that starts with a valid record, means records that depend on the lost one survive.
+    /// At the end of the log: a valid record just past the hole (found through a copy's claimed frame length) written
+    /// by a later group commit, or a later file that starts with a valid record (a group commit never spans files),
+    /// means records that depend on the lost one survive. The flusher writes a commit only after the previous one is
+    /// durable everywhere, so a later commit on disk proves the lost record was acknowledged.
     /// <paramref name="expected"/> is the lost record's LSN, or -1 when the log's first record is lost and its LSN unknown.
     /// </summary>
     private static void CheckNothingSurvivesAfter(MappedMemory?[] copies, IReadOnlyList<string> directories, long[] seqs,
@@ -188,7 +190,8 @@ internal static class WalRecovery
                 if (other is null || other.Span.Length < position + claimed + WalFormat.FrameHeaderSize) continue;
                 var next = other.Span[(position + claimed)..];
                 long nextLsn = expected >= 0 ? expected + 1 : WalFormat.FrameLsn(next);
-                if (WalFormat.ValidFrameLength(next, nextLsn) > 0)
+                // Written by the same group commit as the lost frame: that commit never finished, nothing was acknowledged.
+                if (WalFormat.ValidFrameLength(next, nextLsn) > 0 && WalFormat.FrameBatchLsn(next) >= nextLsn)
                     throw Corrupted(seqs[index], position, nextLsn - 1);
             }
         }

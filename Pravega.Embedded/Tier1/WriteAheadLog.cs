@@ -134,7 +134,7 @@ internal sealed class WriteAheadLog : IAsyncDisposable
             var frame = _open.Reserve(frameLength);
             write(frame[WalFormat.FrameHeaderSize..], state);
             long lsn = _nextLsn++;
-            WalFormat.SealFrame(frame, lsn);
+            WalFormat.SealFrame(frame, lsn, _open.FirstLsn);
             address = new LogAddress(_writeSequence, _writePosition + WalFormat.FrameHeaderSize);
             _open.Length += frameLength;
             _open.LastLsn = lsn;
