@@ -134,4 +134,44 @@ public sealed class WriteReadTests : IDisposable
     }
 
     public sealed record Reading(string Sensor, double Value);
+
+    [Fact]
+    public async Task Writes_queued_behind_backpressure_keep_call_order_and_all_complete()
+    {
+        await using var store = await StreamStore.OpenAsync(_dir.Options() with { WalMaxPendingBytes = 64 << 10 });
+        await store.CreateStreamAsync("s", "pressure", segments: 2);
+        await using var writer = store.CreateEventWriter("s", "pressure", Serializers.Utf8);
+        const int Keys = 8, Count = 4000;
+        string padding = new('p', 1000);
+        var writes = new Task[Count];
+        for (int i = 0; i < Count; i++) writes[i] = writer.WriteEventAsync($"k{i % Keys}", $"{i % Keys}:{i / Keys}:{padding}");
+        await Task.WhenAll(writes);
+
+        var events = await store.ReadAllAsync("s", "pressure", Count);
+
+        Assert.Equal(Count, events.Count);
+        var next = new int[Keys];
+        foreach (var e in events)
+        {
+            var parts = e.Event!.Split(':');
+            int key = int.Parse(parts[0], CultureInfo.InvariantCulture);
+            Assert.Equal(next[key]++, int.Parse(parts[1], CultureInfo.InvariantCulture));
+        }
+    }
+
+    [Fact]
+    public async Task Disposing_the_store_ends_a_waiting_read_with_ObjectDisposedException()
+    {
+        var store = await _dir.OpenAsync();
+        await store.CreateStreamAsync("s", "idle", segments: 1);
+        await store.ReaderGroups.CreateReaderGroupAsync("s", "g", ReaderGroupConfig.ForStream("s", "idle"));
+        var reader = store.CreateReader("r", "s", "g", Serializers.Utf8);
+        var waiting = reader.ReadNextEventAsync(Timeout.InfiniteTimeSpan).AsTask();
+        await Task.Delay(50);
+
+        await store.DisposeAsync();
+
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => waiting.WaitAsync(TimeSpan.FromSeconds(20)));
+        await reader.DisposeAsync();
+    }
 }

@@ -70,6 +70,7 @@ public sealed partial class StreamStore : IStreamStore
             {
                 Directories = options.Tier1Directories,
                 FileSize = options.WalFileSize,
+                MaxPendingBytes = options.WalMaxPendingBytes,
                 LoggerFactory = loggerFactory,
             };
             var container = SegmentContainer.Open(wal, controller);

@@ -70,6 +70,9 @@ public sealed record StreamStoreOptions
     /// <summary>Size of each pre-allocated WAL file (internal: tests use small files).</summary>
     internal int WalFileSize { get; init; } = Tier1.WalOptions.DefaultFileSize;
 
+    /// <summary>Appends wait while more than this many bytes are not yet durable (internal: tests use a small bound).</summary>
+    internal int WalMaxPendingBytes { get; init; } = 64 << 20;
+
     /// <summary>Checks every option; called once when a store opens.</summary>
     /// <exception cref="ArgumentNullException">A required option is null.</exception>
     /// <exception cref="ArgumentException">

@@ -79,12 +79,14 @@ internal sealed class EventStreamReader<T> : IEventStreamReader<T>
         try
         {
             long deadline = timeout == Timeout.InfiniteTimeSpan ? long.MaxValue : Environment.TickCount64 + (long)timeout.TotalMilliseconds;
-            var waits = new List<Task>(coordinator.Streams.Count + 2);
+            var waits = new List<Task>(coordinator.Streams.Count + 3);
             while (true)
             {
                 waits.Clear();
                 waits.Add(coordinator.Changed.NextAsync);
+                waits.Add(_runtime.Closing.NextAsync);
                 foreach (var s in coordinator.Streams) waits.Add(s.Signal.NextAsync);
+                ThrowIfDisposed();
                 if (TryRead(coordinator) is { } read) return read; // checked after taking the signals: no lost wake-up
                 long remaining = deadline - Environment.TickCount64;
                 if (remaining <= 0) return EventRead<T>.Timeout(CurrentPosition());

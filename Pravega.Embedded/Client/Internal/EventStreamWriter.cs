@@ -20,7 +20,10 @@ internal sealed class EventStreamWriter<T> : IEventStreamWriter<T>
     private readonly ISerializer<T> _serializer;
     private readonly object _writeLock = new();
     private ArrayBufferWriter<byte> _buffer = new(256);
+    private static readonly Task<WriteResult> WrittenTask = Task.FromResult(WriteResult.Written);
+    private static readonly Task<WriteResult> DuplicateTask = Task.FromResult(WriteResult.Duplicate);
     private StreamState? _state;
+    private Task? _appended; // completes when every write called so far is appended (null: all are)
     private long _lastLsn;
     private bool _disposed;
 
@@ -37,35 +40,101 @@ internal sealed class EventStreamWriter<T> : IEventStreamWriter<T>
 
     public long LastEventNumber => _state is { } s ? _runtime.Container.LastEventNumber(s.Id, WriterId) : -1;
 
-    public Task WriteEventAsync(string routingKey, T evt, CancellationToken ct = default)
-    {
-        ArgumentNullException.ThrowIfNull(routingKey);
-        try
-        {
-            long lsn = Append(routingKey, evt, SegmentContainer.NoEventNumber, out _, ct);
-            return WhenDurable(lsn, ct);
-        }
-        catch (Exception e) when (e is not ArgumentException)
-        {
-            return Task.FromException(e);
-        }
-    }
+    public Task WriteEventAsync(string routingKey, T evt, CancellationToken ct = default) =>
+        WriteAsync(routingKey, evt, SegmentContainer.NoEventNumber, ct);
 
     public Task<WriteResult> WriteEventAsync(string routingKey, T evt, long eventNumber, CancellationToken ct = default)
     {
-        ArgumentNullException.ThrowIfNull(routingKey);
         ArgumentOutOfRangeException.ThrowIfNegative(eventNumber);
+        return WriteAsync(routingKey, evt, eventNumber, ct);
+    }
+
+    /// <summary>
+    /// Serializes the event at the call and appends it at once when the log has room and no earlier call of this
+    /// writer is still waiting for room; otherwise the append is queued behind the earlier calls (call order holds).
+    /// </summary>
+    private Task<WriteResult> WriteAsync(string routingKey, T evt, long eventNumber, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(routingKey);
         try
         {
-            long lsn = Append(routingKey, evt, eventNumber, out bool duplicate, ct);
-            var result = duplicate ? WriteResult.Duplicate : WriteResult.Written;
-            var durable = _runtime.Container.Log.WhenDurable(lsn);
-            return durable.IsCompletedSuccessfully ? Task.FromResult(result) : Await(durable, result, ct);
+            ct.ThrowIfCancellationRequested();
+            lock (_writeLock)
+            {
+                ThrowIfDisposed();
+                var stream = Resolve();
+                _buffer.ResetWrittenCount();
+                _serializer.Serialize(evt, _buffer);
+                var bytes = _buffer.WrittenSpan;
+                if (bytes.Length > MaxEventSize || bytes.Length > _runtime.Container.MaxEventSize(WriterId.Length))
+                    throw new ArgumentException($"The serialized event is {bytes.Length} bytes; the limit is {MaxEventSize} bytes.", nameof(evt));
+                double point = KeySpace.Point(routingKey);
+                var room = _runtime.Container.Log.WaitForCapacityAsync(ct);
+                if (_appended is null && room.IsCompletedSuccessfully)
+                {
+                    long lsn = Append(stream, point, bytes, eventNumber, out bool duplicate);
+                    return Acknowledge(lsn, duplicate, ct);
+                }
+                var appended = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                var previous = _appended;
+                _appended = appended.Task;
+                return AppendLaterAsync(previous, appended, stream, point, bytes.ToArray(), eventNumber, ct);
+            }
         }
         catch (Exception e) when (e is not ArgumentException)
         {
             return Task.FromException<WriteResult>(e);
         }
+    }
+
+    private async Task<WriteResult> AppendLaterAsync(Task? previous, TaskCompletionSource appended, StreamState stream,
+                                                     double point, byte[] bytes, long eventNumber, CancellationToken ct)
+    {
+        long lsn;
+        bool duplicate;
+        try
+        {
+            if (previous is not null) await previous.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            ValueTask room;
+            while (!(room = _runtime.Container.Log.WaitForCapacityAsync(ct)).IsCompletedSuccessfully) await room.ConfigureAwait(false);
+            lock (_writeLock)
+            {
+                ThrowIfDisposed();
+                lsn = Append(stream, point, bytes, eventNumber, out duplicate);
+            }
+        }
+        finally
+        {
+            lock (_writeLock)
+            {
+                if (ReferenceEquals(_appended, appended.Task)) _appended = null;
+            }
+            appended.TrySetResult();
+        }
+        return await Acknowledge(lsn, duplicate, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>Appends serialized bytes (writer lock held); returns the LSN whose durability acknowledges them.</summary>
+    private long Append(StreamState stream, double point, ReadOnlySpan<byte> bytes, long eventNumber, out bool duplicate)
+    {
+        long lsn;
+        lock (_runtime.Container.Lock)
+        {
+            if (stream.IsDeleted) throw new StreamNotFoundException($"Stream {stream} was deleted.");
+            if (stream.IsSealed) throw new StreamSealedException($"Stream {stream} is sealed; no more events can be written.");
+            lsn = _runtime.Container.AppendEvent(stream.Route(point).Data, WriterId, eventNumber, bytes, out duplicate);
+        }
+        if (_buffer.Capacity > 1 << 20) _buffer = new ArrayBufferWriter<byte>(256); // let a huge event's buffer go
+        if (lsn > _lastLsn) _lastLsn = lsn;
+        return lsn;
+    }
+
+    private Task<WriteResult> Acknowledge(long lsn, bool duplicate, CancellationToken ct)
+    {
+        var result = duplicate ? WriteResult.Duplicate : WriteResult.Written;
+        var durable = _runtime.Container.Log.WhenDurable(lsn);
+        if (durable.IsCompletedSuccessfully) return duplicate ? DuplicateTask : WrittenTask;
+        return Await(durable, result, ct);
 
         static async Task<WriteResult> Await(ValueTask durable, WriteResult result, CancellationToken ct)
         {
@@ -93,34 +162,6 @@ internal sealed class EventStreamWriter<T> : IEventStreamWriter<T>
 
     public Task NoteTimeAsync(long timestamp, CancellationToken ct = default) =>
         Task.FromException(new NotSupportedException("Watermarks are not implemented yet (issue: watermarks)."));
-
-    /// <summary>Serializes, routes and appends one event in call order; returns the LSN whose durability acknowledges it.</summary>
-    private long Append(string routingKey, T evt, long eventNumber, out bool duplicate, CancellationToken ct)
-    {
-        ct.ThrowIfCancellationRequested();
-        lock (_writeLock)
-        {
-            ThrowIfDisposed();
-            var stream = Resolve();
-            _buffer.ResetWrittenCount();
-            _serializer.Serialize(evt, _buffer);
-            var bytes = _buffer.WrittenSpan;
-            if (bytes.Length > MaxEventSize || bytes.Length > _runtime.Container.MaxEventSize(WriterId.Length))
-                throw new ArgumentException($"The serialized event is {bytes.Length} bytes; the limit is {MaxEventSize} bytes.", nameof(evt));
-            double point = KeySpace.Point(routingKey);
-            long lsn;
-            lock (_runtime.Container.Lock)
-            {
-                if (stream.IsDeleted) throw new StreamNotFoundException($"Stream {stream} was deleted.");
-                if (stream.IsSealed) throw new StreamSealedException($"Stream {stream} is sealed; no more events can be written.");
-                var segment = stream.Route(point);
-                lsn = _runtime.Container.AppendEvent(segment.Data, WriterId, eventNumber, bytes, out duplicate);
-            }
-            if (_buffer.Capacity > 1 << 20) _buffer = new ArrayBufferWriter<byte>(256); // let a huge event's buffer go
-            if (lsn > _lastLsn) _lastLsn = lsn;
-            return lsn;
-        }
-    }
 
     private Task WhenDurable(long lsn, CancellationToken ct)
     {

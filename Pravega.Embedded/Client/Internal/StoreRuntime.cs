@@ -27,6 +27,9 @@ internal sealed class StoreRuntime
 
     public bool IsDisposed => _disposed;
 
+    /// <summary>Signalled when the store starts disposing, so that waiting readers wake and stop.</summary>
+    public DataSignal Closing { get; } = new();
+
     public void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(_disposed, typeof(StreamStore));
 
     /// <summary>
@@ -36,6 +39,7 @@ internal sealed class StoreRuntime
     public async Task MarkDisposedAsync()
     {
         _disposed = true;
+        Closing.Signal();
         while (Volatile.Read(ref _activeReads) > 0) await Task.Delay(1).ConfigureAwait(false);
     }
 
