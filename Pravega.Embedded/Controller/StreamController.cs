@@ -7,7 +7,7 @@ namespace Pravega.Embedded.Controller;
 /// metadata record of the container under the container lock, applied at once, and acknowledged when durable;
 /// replay applies the same records in the same order, so the state after reopen is the state acknowledged.
 /// </summary>
-internal sealed class StreamController : IMetadataLog
+internal sealed partial class StreamController : IMetadataLog
 {
     private readonly Dictionary<string, ScopeState> _scopes = new(StringComparer.Ordinal);
     private SegmentContainer _container = null!;
@@ -130,53 +130,6 @@ internal sealed class StreamController : IMetadataLog
         lock (Lock) return RequireStream(scope, stream);
     }
 
-    // ---- reader groups ----
-
-    public async Task<bool> CreateReaderGroupAsync(string scope, string group, ReaderGroupConfig config, CancellationToken ct)
-    {
-        long lsn;
-        lock (Lock)
-        {
-            if (RequireScope(scope).ReaderGroups.ContainsKey(group)) return false;
-            foreach (var s in config.Streams) RequireStream(s.Scope, s.Stream);
-            lsn = _container.AppendMetadata(MetadataCodec.Encode(MetadataRecordType.CreateReaderGroup, w =>
-            {
-                w.Write(scope);
-                w.Write(group);
-                MetadataCodec.Write(w, config);
-            }));
-        }
-        await WhenDurable(lsn, ct).ConfigureAwait(false);
-        return true;
-    }
-
-    public async Task<bool> DeleteReaderGroupAsync(string scope, string group, CancellationToken ct)
-    {
-        long lsn;
-        lock (Lock)
-        {
-            if (!_scopes.TryGetValue(scope, out var sc) || !sc.ReaderGroups.ContainsKey(group)) return false;
-            lsn = _container.AppendMetadata(MetadataCodec.Encode(MetadataRecordType.DeleteReaderGroup, w =>
-            {
-                w.Write(scope);
-                w.Write(group);
-            }));
-        }
-        await WhenDurable(lsn, ct).ConfigureAwait(false);
-        return true;
-    }
-
-    /// <summary>The group, or <see cref="ScopeNotFoundException"/> / <see cref="ReaderGroupNotFoundException"/>.</summary>
-    public ReaderGroupState GetReaderGroup(string scope, string group)
-    {
-        lock (Lock)
-        {
-            return RequireScope(scope).ReaderGroups.TryGetValue(group, out var g)
-                ? g
-                : throw new ReaderGroupNotFoundException($"Reader group '{group}' does not exist in scope '{scope}'.");
-        }
-    }
-
     // ---- applying records (under the container lock, when written and on replay) ----
 
     public void Apply(ReadOnlySpan<byte> record, SegmentContainer container)
@@ -246,25 +199,15 @@ internal sealed class StreamController : IMetadataLog
                 stream.Signal.Signal();
                 break;
             }
-            case MetadataRecordType.CreateReaderGroup:
-            {
-                string scope = r.ReadString(), name = r.ReadString();
-                _scopes[scope].ReaderGroups.Add(name, new ReaderGroupState(scope, name, MetadataCodec.ReadReaderGroupConfig(r)));
+            case var type when IsReaderGroupRecord(type):
+                ApplyReaderGroupRecord(type, r);
                 break;
-            }
-            case MetadataRecordType.DeleteReaderGroup:
-            {
-                var groups = _scopes[r.ReadString()].ReaderGroups;
-                string name = r.ReadString();
-                if (groups.Remove(name, out var g)) g.IsDeleted = true;
-                break;
-            }
             default:
                 throw new InvalidDataException("Unknown controller record type.");
         }
     }
 
-    private StreamState StreamById(long id)
+    internal StreamState StreamById(long id)
     {
         foreach (var scope in _scopes.Values)
             foreach (var s in scope.Streams.Values)
@@ -272,13 +215,13 @@ internal sealed class StreamController : IMetadataLog
         throw new InvalidDataException($"No stream has id {id}.");
     }
 
-    private ScopeState RequireScope(string scope) =>
+    internal ScopeState RequireScope(string scope) =>
         _scopes.TryGetValue(scope, out var s) ? s : throw new ScopeNotFoundException($"Scope '{scope}' does not exist.");
 
-    private StreamState RequireStream(string scope, string stream) =>
+    internal StreamState RequireStream(string scope, string stream) =>
         RequireScope(scope).Streams.TryGetValue(stream, out var s)
             ? s
             : throw new StreamNotFoundException($"Stream '{stream}' does not exist in scope '{scope}'.");
 
-    private Task WhenDurable(long lsn, CancellationToken ct) => _container.Log.WhenDurable(lsn).AsTask().WaitAsync(ct);
+    internal Task WhenDurable(long lsn, CancellationToken ct) => _container.Log.WhenDurable(lsn).AsTask().WaitAsync(ct);
 }
