@@ -58,7 +58,22 @@ internal sealed class SegmentContainer : IAsyncDisposable
     {
         segment.Seal();
         if (lsn == 0) segment.MakeSealDurable();
-        else _pending.Enqueue(new PendingEffect(lsn, segment, -1, null, NoEventNumber));
+        else _pending.Enqueue(new PendingEffect(lsn, segment, -1, null, NoEventNumber, EffectKind.Seal));
+    }
+
+    /// <summary>
+    /// Truncates a segment at <paramref name="offset"/> (an event boundary within its durable bytes, checked by the
+    /// caller); <paramref name="lsn"/> is the record doing it (0 on replay: durable already). Readers see the new
+    /// start offset once the record is durable; a lower offset than the current one is ignored.
+    /// </summary>
+    public void TruncateSegment(Segment segment, long offset, long lsn)
+    {
+        if (lsn == 0) segment.MakeTruncationDurable(offset);
+        else
+        {
+            segment.Truncate(offset);
+            _pending.Enqueue(new PendingEffect(lsn, segment, offset, null, NoEventNumber, EffectKind.Truncation));
+        }
     }
 
     public void DeleteSegment(Segment segment) => _segments.Remove((segment.StreamId, segment.SegmentId));
@@ -106,7 +121,7 @@ internal sealed class SegmentContainer : IAsyncDisposable
             writer.AcceptedEventNumber = eventNumber;
             writer.AcceptedLsn = lsn;
         }
-        _pending.Enqueue(new PendingEffect(lsn, segment, entry.End, writer, eventNumber));
+        _pending.Enqueue(new PendingEffect(lsn, segment, entry.End, writer, eventNumber, EffectKind.Append));
         return lsn;
     }
 
@@ -201,8 +216,12 @@ internal sealed class SegmentContainer : IAsyncDisposable
             while (_pending.TryPeek(out var effect) && effect.Lsn <= lsn)
             {
                 _pending.Dequeue();
-                if (effect.SegmentLength < 0) effect.Segment.MakeSealDurable();
-                else effect.Segment.MakeDurable(effect.SegmentLength);
+                switch (effect.Kind)
+                {
+                    case EffectKind.Append: effect.Segment.MakeDurable(effect.Offset); break;
+                    case EffectKind.Seal: effect.Segment.MakeSealDurable(); break;
+                    case EffectKind.Truncation: effect.Segment.MakeTruncationDurable(effect.Offset); break;
+                }
                 if (effect.Writer is not null) effect.Writer.DurableEventNumber = effect.EventNumber;
                 if (_toSignal.Count == 0 || !ReferenceEquals(_toSignal[^1], effect.Segment.Signal)) _toSignal.Add(effect.Segment.Signal);
             }
@@ -211,8 +230,18 @@ internal sealed class SegmentContainer : IAsyncDisposable
         _toSignal.Clear();
     }
 
-    /// <summary>Something that becomes true when its record is durable: segment bytes readable, a seal, a writer's number.</summary>
-    private readonly record struct PendingEffect(long Lsn, Segment Segment, long SegmentLength, WriterState? Writer, long EventNumber);
+    /// <summary>
+    /// Something that becomes true when its record is durable: segment bytes readable up to <c>Offset</c> (and a
+    /// writer's number), a seal, or a truncation at <c>Offset</c>.
+    /// </summary>
+    private readonly record struct PendingEffect(long Lsn, Segment Segment, long Offset, WriterState? Writer, long EventNumber, EffectKind Kind);
+
+    private enum EffectKind : byte
+    {
+        Append,
+        Seal,
+        Truncation,
+    }
 
     public ValueTask DisposeAsync() => _log?.DisposeAsync() ?? default;
 }
