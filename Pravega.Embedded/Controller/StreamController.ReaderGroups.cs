@@ -1,8 +1,47 @@
 namespace Pravega.Embedded.Controller;
 
-/// <summary>Reader groups: their definitions (and, with the reader-group issue, their durable state).</summary>
+/// <summary>Reader groups: their definitions, resets and durable snapshots, as metadata records.</summary>
 internal sealed partial class StreamController
 {
+    private const MetadataRecordType ReaderGroupSnapshotRecord = (MetadataRecordType)16;
+    private const MetadataRecordType ResetReaderGroupRecord = (MetadataRecordType)17;
+
+    /// <summary>Records a group's state durably (nothing if the group was deleted or reset since).</summary>
+    public async Task SaveReaderGroupSnapshotAsync(ReaderGroupState group, ReaderGroupSnapshot snapshot, CancellationToken ct)
+    {
+        long lsn;
+        lock (Lock)
+        {
+            if (group.IsDeleted || group.Generation != snapshot.Generation) return;
+            lsn = _container.AppendMetadata(MetadataCodec.Encode(ReaderGroupSnapshotRecord, w =>
+            {
+                w.Write(group.Scope);
+                w.Write(group.Name);
+                snapshot.Write(w);
+            }));
+        }
+        await WhenDurable(lsn, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>Gives a group a new configuration and generation; its readers must reinitialize.</summary>
+    public async Task ResetReaderGroupAsync(string scope, string group, ReaderGroupConfig config, CancellationToken ct)
+    {
+        long lsn;
+        lock (Lock)
+        {
+            if (!RequireScope(scope).ReaderGroups.ContainsKey(group))
+                throw new ReaderGroupNotFoundException($"Reader group '{group}' does not exist in scope '{scope}'.");
+            foreach (var s in config.Streams) RequireStream(s.Scope, s.Stream);
+            lsn = _container.AppendMetadata(MetadataCodec.Encode(ResetReaderGroupRecord, w =>
+            {
+                w.Write(scope);
+                w.Write(group);
+                MetadataCodec.Write(w, config);
+            }));
+        }
+        await WhenDurable(lsn, ct).ConfigureAwait(false);
+    }
+
     public async Task<bool> CreateReaderGroupAsync(string scope, string group, ReaderGroupConfig config, CancellationToken ct)
     {
         long lsn;
@@ -49,7 +88,8 @@ internal sealed partial class StreamController
     }
 
     private static bool IsReaderGroupRecord(MetadataRecordType type) =>
-        type is MetadataRecordType.CreateReaderGroup or MetadataRecordType.DeleteReaderGroup;
+        type is MetadataRecordType.CreateReaderGroup or MetadataRecordType.DeleteReaderGroup
+            or ReaderGroupSnapshotRecord or ResetReaderGroupRecord;
 
     private void ApplyReaderGroupRecord(MetadataRecordType type, BinaryReader r)
     {
@@ -66,6 +106,20 @@ internal sealed partial class StreamController
                 var groups = _scopes[r.ReadString()].ReaderGroups;
                 string name = r.ReadString();
                 if (groups.Remove(name, out var g)) g.IsDeleted = true;
+                break;
+            }
+            case ReaderGroupSnapshotRecord:
+            {
+                var g = _scopes[r.ReadString()].ReaderGroups[r.ReadString()];
+                g.Snapshot = ReaderGroupSnapshot.Read(r);
+                break;
+            }
+            case ResetReaderGroupRecord:
+            {
+                var g = _scopes[r.ReadString()].ReaderGroups[r.ReadString()];
+                g.Config = MetadataCodec.ReadReaderGroupConfig(r);
+                g.Generation++;
+                g.Snapshot = null;
                 break;
             }
         }

@@ -17,6 +17,7 @@ internal sealed class EventStreamReader<T> : IEventStreamReader<T>
     private readonly ReaderOptions? _options;
     private readonly List<SegmentCursor> _owned = [];
     private ReaderGroupCoordinator? _coordinator;
+    private readonly DataSignal _closing = new();
     private int _seenVersion = -1;
     private int _next;
     private int _busy;
@@ -79,12 +80,13 @@ internal sealed class EventStreamReader<T> : IEventStreamReader<T>
         try
         {
             long deadline = timeout == Timeout.InfiniteTimeSpan ? long.MaxValue : Environment.TickCount64 + (long)timeout.TotalMilliseconds;
-            var waits = new List<Task>(coordinator.Streams.Count + 3);
+            var waits = new List<Task>(coordinator.Streams.Count + 4);
             while (true)
             {
                 waits.Clear();
                 waits.Add(coordinator.Changed.NextAsync);
                 waits.Add(_runtime.Closing.NextAsync);
+                waits.Add(_closing.NextAsync);
                 foreach (var s in coordinator.Streams) waits.Add(s.Signal.NextAsync);
                 ThrowIfDisposed();
                 if (TryRead(coordinator) is { } read) return read; // checked after taking the signals: no lost wake-up
@@ -112,44 +114,53 @@ internal sealed class EventStreamReader<T> : IEventStreamReader<T>
         return _coordinator = c;
     }
 
-    /// <summary>The next event of an owned segment, end of stream, or null when nothing is readable now.</summary>
+    /// <summary>
+    /// The next event of an owned segment, a checkpoint to pass, end of stream, or null when nothing is readable now.
+    /// Looks at the group (rebalance, checkpoints) only when it changed, or when this reader has nothing to read.
+    /// </summary>
     private EventRead<T>? TryRead(ReaderGroupCoordinator coordinator)
     {
-        int version = coordinator.Version;
-        if (version != _seenVersion || _owned.Count == 0)
+        bool sync = coordinator.Version != _seenVersion || _owned.Count == 0;
+        for (int attempt = 0; attempt < 2; attempt++)
         {
-            coordinator.Rebalance(ReaderId, _owned);
-            _seenVersion = version;
+            if (sync)
+            {
+                _seenVersion = coordinator.Version;
+                if (coordinator.Sync(ReaderId, _owned, out bool silent) is { } checkpoint && !silent)
+                    return EventRead<T>.Checkpoint(checkpoint, CurrentPosition());
+                sync = false;
+            }
+            for (int i = 0; i < _owned.Count; i++)
+            {
+                int index = (_next + i) % _owned.Count;
+                var cursor = _owned[index];
+                var segment = cursor.Segment.Data;
+                if (cursor.Offset < segment.StartOffset) cursor.Offset = segment.StartOffset; // truncated: skip to the head, as Pravega readers do
+                if (cursor.Offset >= cursor.EndOffset || !segment.TryFind(cursor.Offset, out var entry))
+                {
+                    sync |= cursor.IsFinished; // give it back to the group
+                    continue;
+                }
+                if (entry.Offset != cursor.Offset)
+                    throw new StorageCorruptedException($"Segment {cursor.Key} has no event boundary at offset {cursor.Offset}.");
+                _runtime.EnterRead();
+                T evt;
+                try
+                {
+                    evt = Deserialize(_runtime.Container.Read(entry));
+                }
+                finally
+                {
+                    _runtime.ExitRead();
+                }
+                var pointer = new EventPointer(cursor.Key, cursor.Offset, entry.Length);
+                cursor.Offset = entry.End;
+                _next = index + 1;
+                return EventRead<T>.Of(evt, CurrentPosition(), pointer);
+            }
+            if (!sync) break;
         }
-        for (int i = 0; i < _owned.Count; i++)
-        {
-            int index = (_next + i) % _owned.Count;
-            var cursor = _owned[index];
-            if (!cursor.Segment.Data.TryFind(cursor.Offset, out var entry) || cursor.Offset >= cursor.EndOffset)
-            {
-                if (cursor.IsFinished) _seenVersion = -1; // drop it at the next rebalance
-                continue;
-            }
-            if (entry.Offset != cursor.Offset)
-                throw new StorageCorruptedException($"Segment {cursor.Key} has no event boundary at offset {cursor.Offset}.");
-            _runtime.EnterRead();
-            T evt;
-            try
-            {
-                evt = Deserialize(_runtime.Container.Read(entry));
-            }
-            finally
-            {
-                _runtime.ExitRead();
-            }
-            var pointer = new EventPointer(cursor.Key, cursor.Offset, entry.Length);
-            cursor.Offset = entry.End;
-            _next = index + 1;
-            return EventRead<T>.Of(evt, CurrentPosition(), pointer);
-        }
-        if (_seenVersion == -1) coordinator.Rebalance(ReaderId, _owned);
-        if (_owned.Count == 0 && coordinator.IsFinished) return EventRead<T>.EndOfStream(CurrentPosition());
-        return null;
+        return _owned.Count == 0 && coordinator.IsFinished ? EventRead<T>.EndOfStream(CurrentPosition()) : null;
     }
 
     private T Deserialize(ReadOnlyMemory<byte> segmentBytes)
@@ -171,11 +182,21 @@ internal sealed class EventStreamReader<T> : IEventStreamReader<T>
         _runtime.ThrowIfDisposed();
     }
 
-    public ValueTask DisposeAsync()
+    /// <summary>Graceful offline: the group gets this reader's segments back at its positions.</summary>
+    public async ValueTask DisposeAsync()
     {
-        if (_disposed) return default;
+        if (_disposed) return;
         _disposed = true;
-        _coordinator?.Leave(ReaderId);
-        return default;
+        _closing.Signal();
+        while (Volatile.Read(ref _busy) != 0) await Task.Delay(1).ConfigureAwait(false);
+        if (_coordinator is null || _runtime.IsDisposed) return; // a closing store saves its groups itself
+        try
+        {
+            await _coordinator.LeaveAsync(ReaderId).ConfigureAwait(false);
+        }
+        catch (ObjectDisposedException)
+        {
+            // the store closed meanwhile and saved the group
+        }
     }
 }

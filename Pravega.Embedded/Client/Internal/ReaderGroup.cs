@@ -3,49 +3,74 @@ namespace Pravega.Embedded.Client.Internal;
 /// <summary>A handle on a reader group; its live state is the group's coordinator.</summary>
 internal sealed class ReaderGroup(StoreRuntime runtime, string scope, string groupName) : IReaderGroup
 {
-    private const string FullReaderGroups = "(issue: reader groups in full: checkpoints, stream cuts, batch reads, truncation and retention)";
-
     public string Scope { get; } = scope;
 
     public string GroupName { get; } = groupName;
 
-    public Task<Checkpoint> InitiateCheckpointAsync(string checkpointName, CancellationToken ct = default) =>
-        Task.FromException<Checkpoint>(new NotSupportedException("Checkpoints are not implemented yet " + FullReaderGroups + "."));
+    public Task<Checkpoint> InitiateCheckpointAsync(string checkpointName, CancellationToken ct = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(checkpointName);
+        if (checkpointName.StartsWith('_'))
+            throw new ArgumentException("Checkpoint names starting with '_' are reserved for automatic checkpoints.", nameof(checkpointName));
+        return Run(() => runtime.Coordinator(Scope, GroupName).CheckpointAsync(checkpointName, silent: false, ct));
+    }
 
-    public Task ResetAsync(ReaderGroupConfig config, CancellationToken ct = default) =>
-        Task.FromException(new NotSupportedException("Resetting a reader group is not implemented yet " + FullReaderGroups + "."));
+    public Task ResetAsync(ReaderGroupConfig config, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        config.Validate(nameof(config));
+        return Run(() => runtime.ResetGroupAsync(Scope, GroupName, config, ct));
+    }
 
     public Task ReaderOfflineAsync(string readerId, Position? lastPosition, CancellationToken ct = default)
     {
         NameValidator.ValidateId(readerId, nameof(readerId));
+        return Run(() => runtime.Coordinator(Scope, GroupName).ReaderOfflineAsync(readerId, lastPosition));
+    }
+
+    public Task<IReadOnlyCollection<string>> GetOnlineReadersAsync(CancellationToken ct = default) =>
+        Run(() => Task.FromResult(runtime.Coordinator(Scope, GroupName).OnlineReaders()));
+
+    public Task<long> GetUnreadBytesAsync(CancellationToken ct = default) =>
+        Run(() => Task.FromResult(runtime.Coordinator(Scope, GroupName).UnreadBytes()));
+
+    public Task<StreamCut> GetStreamCutAsync(string scope, string stream, CancellationToken ct = default)
+    {
+        NameValidator.ValidateName(scope, nameof(scope));
+        NameValidator.ValidateName(stream, nameof(stream));
+        return Run(() =>
+        {
+            var coordinator = runtime.Coordinator(Scope, GroupName);
+            var state = coordinator.Streams.FirstOrDefault(s => s.Scope == scope && s.Name == stream)
+                ?? throw new ArgumentException($"Reader group '{GroupName}' does not read stream {scope}/{stream}.", nameof(stream));
+            return Task.FromResult(coordinator.StreamCutOf(state));
+        });
+    }
+
+    /// <summary>Runs an operation after the disposal check, with every failure in the returned task.</summary>
+    private Task<T> Run<T>(Func<Task<T>> operation)
+    {
         try
         {
             runtime.ThrowIfDisposed();
-            runtime.Coordinator(Scope, GroupName).ReaderOffline(readerId, lastPosition);
-            return Task.CompletedTask;
+            return operation();
+        }
+        catch (Exception e)
+        {
+            return Task.FromException<T>(e);
+        }
+    }
+
+    private Task Run(Func<Task> operation)
+    {
+        try
+        {
+            runtime.ThrowIfDisposed();
+            return operation();
         }
         catch (Exception e)
         {
             return Task.FromException(e);
         }
     }
-
-    public Task<IReadOnlyCollection<string>> GetOnlineReadersAsync(CancellationToken ct = default)
-    {
-        try
-        {
-            runtime.ThrowIfDisposed();
-            return Task.FromResult(runtime.Coordinator(Scope, GroupName).OnlineReaders());
-        }
-        catch (Exception e)
-        {
-            return Task.FromException<IReadOnlyCollection<string>>(e);
-        }
-    }
-
-    public Task<long> GetUnreadBytesAsync(CancellationToken ct = default) =>
-        Task.FromException<long>(new NotSupportedException("Unread bytes are not implemented yet " + FullReaderGroups + "."));
-
-    public Task<StreamCut> GetStreamCutAsync(string scope, string stream, CancellationToken ct = default) =>
-        Task.FromException<StreamCut>(new NotSupportedException("Reader-group stream cuts are not implemented yet " + FullReaderGroups + "."));
 }

@@ -2,15 +2,24 @@ using Pravega.Embedded.Controller;
 
 namespace Pravega.Embedded.Client.Internal;
 
-/// <summary>A reader group's read position in one segment, owned by at most one reader at a time.</summary>
+/// <summary>
+/// A reader group's read position in one segment. Owned by at most one reader at a time, which moves
+/// <see cref="Offset"/>; others (stream cuts, snapshots) only read it.
+/// </summary>
 internal sealed class SegmentCursor(SegmentKey key, StreamState stream, StreamSegment segment, long offset, long endOffset)
 {
+    private long _offset = offset;
+
     public SegmentKey Key { get; } = key;
     public StreamState Stream { get; } = stream;
     public StreamSegment Segment { get; } = segment;
 
     /// <summary>Offset of the next event to read.</summary>
-    public long Offset { get; set; } = offset;
+    public long Offset
+    {
+        get => Volatile.Read(ref _offset);
+        set => Volatile.Write(ref _offset, value);
+    }
 
     /// <summary>Where the group stops reading this segment (an end cut), or <see cref="long.MaxValue"/>.</summary>
     public long EndOffset { get; } = endOffset;
@@ -18,4 +27,9 @@ internal sealed class SegmentCursor(SegmentKey key, StreamState stream, StreamSe
     /// <summary>Read to its end cut, or to the end of a sealed segment.</summary>
     public bool IsFinished =>
         Offset >= EndOffset || (Segment.Data.IsSealedDurable && Offset >= Segment.Data.DurableLength);
+
+    /// <summary>Bytes durable but not read yet (up to the end cut).</summary>
+    public long UnreadBytes => Math.Max(0, Math.Min(EndOffset, Segment.Data.DurableLength) - Offset);
+
+    public SegmentCursor At(long offset) => new(Key, Stream, Segment, offset, EndOffset);
 }

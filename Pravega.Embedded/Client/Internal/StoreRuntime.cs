@@ -41,6 +41,13 @@ internal sealed class StoreRuntime
         _disposed = true;
         Closing.Signal();
         while (Volatile.Read(ref _activeReads) > 0) await Task.Delay(1).ConfigureAwait(false);
+        foreach (var coordinator in _groups.Values)
+        {
+            // Closing the store is a graceful stop for its readers: the groups keep their positions.
+            await coordinator.SaveAsync().ConfigureAwait(false);
+            coordinator.Dispose();
+        }
+        _groups.Clear();
     }
 
     /// <summary>Enters a read of mapped WAL memory (pair with <see cref="ExitRead"/>); throws once the store is disposing.</summary>
@@ -54,20 +61,31 @@ internal sealed class StoreRuntime
 
     public void ExitRead() => Interlocked.Decrement(ref _activeReads);
 
-    /// <summary>The coordinator of a group that exists (<see cref="ReaderGroupNotFoundException"/> otherwise).</summary>
+    /// <summary>
+    /// The coordinator of a group that exists (<see cref="ReaderGroupNotFoundException"/> otherwise), replaced when the
+    /// group was re-created or reset.
+    /// </summary>
     public ReaderGroupCoordinator Coordinator(string scope, string group)
     {
         var state = Controller.GetReaderGroup(scope, group);
         while (true)
         {
             var coordinator = _groups.GetOrAdd((scope, group), _ => new ReaderGroupCoordinator(this, state));
-            if (ReferenceEquals(coordinator.State, state)) return coordinator;
-            _groups.TryRemove(new KeyValuePair<(string, string), ReaderGroupCoordinator>((scope, group), coordinator)); // group was re-created
+            if (ReferenceEquals(coordinator.State, state) && coordinator.Generation == state.Generation) return coordinator;
+            if (_groups.TryRemove(new KeyValuePair<(string, string), ReaderGroupCoordinator>((scope, group), coordinator)))
+                coordinator.Dispose();
         }
+    }
+
+    /// <summary>Gives a group a new configuration: its readers must reinitialize.</summary>
+    public async Task ResetGroupAsync(string scope, string group, ReaderGroupConfig config, CancellationToken ct)
+    {
+        await Controller.ResetReaderGroupAsync(scope, group, config, ct).ConfigureAwait(false);
+        if (_groups.TryRemove((scope, group), out var old)) old.Dispose();
     }
 
     public void ForgetGroup(string scope, string group)
     {
-        if (_groups.TryRemove((scope, group), out var c)) c.Close();
+        if (_groups.TryRemove((scope, group), out var c)) c.Dispose();
     }
 }
