@@ -179,6 +179,7 @@ internal sealed partial class StreamController : IMetadataLog
             {
                 var stream = StreamById(r.ReadInt64());
                 stream.Config = MetadataCodec.ReadStreamConfiguration(r);
+                if (stream.Config.RetentionPolicy?.Kind != RetentionPolicyKind.Time) ForgetRetentionCuts(stream);
                 break;
             }
             case MetadataRecordType.SealStream:
@@ -195,10 +196,17 @@ internal sealed partial class StreamController : IMetadataLog
                 stream.IsDeleted = true;
                 foreach (var s in stream.AllSegments) container.DeleteSegment(s.Data);
                 container.DeleteWriters(stream.Id);
+                ForgetRetentionCuts(stream);
                 _scopes[stream.Scope].Streams.Remove(stream.Name);
                 stream.Signal.Signal();
                 break;
             }
+            case MetadataRecordType.TruncateStream:
+                ApplyTruncation(r);
+                break;
+            case MetadataRecordType.RetentionCut:
+                ApplyRetentionCut(r);
+                break;
             case var type when IsReaderGroupRecord(type):
                 ApplyReaderGroupRecord(type, r);
                 break;

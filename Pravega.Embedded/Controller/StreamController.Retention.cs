@@ -1,0 +1,164 @@
+namespace Pravega.Embedded.Controller;
+
+/// <summary>
+/// Retention policies, applied by <see cref="ApplyRetention"/> (called by <see cref="RetentionService"/>). Time-based
+/// retention truncates at tail cuts recorded over time (the retention set, as in Pravega), which are metadata records
+/// too, so that it continues after reopen; size-based retention needs no history.
+/// </summary>
+internal sealed partial class StreamController
+{
+    /// <summary>Per stream id: tail cuts recorded for time-based retention, oldest first.</summary>
+    private readonly Dictionary<long, List<RetentionCut>> _retentionCuts = [];
+
+    /// <summary>
+    /// One retention pass (takes the container lock): for each unsealed stream with a policy, records its tail cut
+    /// (time-based policies) and truncates what the policy no longer keeps. Returns the LSN of the last record
+    /// written (0: none) and how many streams were truncated.
+    /// </summary>
+    public long ApplyRetention(DateTimeOffset now, out int truncatedStreams)
+    {
+        truncatedStreams = 0;
+        long last = 0;
+        lock (Lock)
+        {
+            foreach (var scope in _scopes.Values)
+            {
+                foreach (var stream in scope.Streams.Values)
+                {
+                    if (stream.IsSealed || stream.Config.RetentionPolicy is not { } policy) continue;
+                    long recorded = 0, truncated;
+                    if (policy.Kind == RetentionPolicyKind.Time)
+                    {
+                        recorded = RecordRetentionCut(stream, now);
+                        truncated = TruncateByTime(stream, now - policy.KeepAtLeastTime!.Value);
+                    }
+                    else
+                    {
+                        truncated = TruncateBySize(stream, policy.KeepAtLeastBytes!.Value);
+                    }
+                    if (truncated != 0) truncatedStreams++;
+                    last = Math.Max(last, Math.Max(recorded, truncated));
+                }
+            }
+        }
+        return last;
+    }
+
+    /// <summary>The number of tail cuts kept for a stream's time-based retention (container lock; for tests).</summary>
+    public int RetentionCutCount(StreamState stream)
+    {
+        lock (Lock) return _retentionCuts.TryGetValue(stream.Id, out var cuts) ? cuts.Count : 0;
+    }
+
+    /// <summary>
+    /// Records the stream's durable tail with the time, unless it did not move since the last cut (or since the head):
+    /// every event before a cut recorded at time t was durable at t, and an unchanged tail keeps the older, tighter time.
+    /// </summary>
+    private long RecordRetentionCut(StreamState stream, DateTimeOffset now)
+    {
+        var active = stream.ActiveSegments;
+        _retentionCuts.TryGetValue(stream.Id, out var cuts);
+        bool moved = false;
+        foreach (var segment in active)
+        {
+            long tail = segment.Data.DurableLength;
+            long previous = cuts is { Count: > 0 } ? cuts[^1].OffsetOf(segment.SegmentId) : segment.Data.AcceptedStartOffset;
+            if (tail != previous)
+            {
+                moved = true;
+                break;
+            }
+        }
+        if (!moved) return 0;
+        return _container.AppendMetadata(MetadataCodec.Encode(MetadataRecordType.RetentionCut, w =>
+        {
+            w.Write(stream.Id);
+            w.Write(now.UtcTicks);
+            w.Write(active.Count);
+            foreach (var segment in active)
+            {
+                w.Write(segment.SegmentId);
+                w.Write(segment.Data.DurableLength);
+            }
+        }));
+    }
+
+    /// <summary>Truncates at the newest recorded cut taken at or before <paramref name="limit"/>; returns the LSN or 0.</summary>
+    private long TruncateByTime(StreamState stream, DateTimeOffset limit)
+    {
+        if (!_retentionCuts.TryGetValue(stream.Id, out var cuts)) return 0;
+        RetentionCut? chosen = null;
+        foreach (var cut in cuts)
+        {
+            if (cut.UtcTicks > limit.UtcTicks) break;
+            chosen = cut;
+        }
+        if (chosen is null) return 0;
+        var positions = new List<(StreamSegment Segment, long Offset)>(chosen.Positions.Length);
+        foreach (var (segmentId, offset) in chosen.Positions)
+            if (stream.TryGetSegment(segmentId, out var segment)) positions.Add((segment, offset));
+        return AppendTruncation(stream, positions);
+    }
+
+    /// <summary>
+    /// Truncates so that at least <paramref name="keepBytes"/> remain: each segment keeps its proportional share
+    /// (rounded up), cut at the event boundary at or before that point, so the total kept is at least the policy's and
+    /// at most one event per segment more. Returns the LSN or 0.
+    /// </summary>
+    private long TruncateBySize(StreamState stream, long keepBytes)
+    {
+        var active = stream.ActiveSegments;
+        long total = 0;
+        foreach (var segment in active) total += segment.Data.DurableLength - segment.Data.AcceptedStartOffset;
+        if (total <= keepBytes) return 0;
+        var positions = new List<(StreamSegment Segment, long Offset)>(active.Count);
+        foreach (var segment in active)
+        {
+            var data = segment.Data;
+            long length = data.DurableLength - data.AcceptedStartOffset;
+            if (length == 0) continue;
+            long share = (long)(((Int128)keepBytes * length + total - 1) / total);
+            long offset = data.BoundaryAtOrBefore(data.DurableLength - share);
+            if (offset > data.AcceptedStartOffset) positions.Add((segment, offset));
+        }
+        return AppendTruncation(stream, positions);
+    }
+
+    private void ApplyRetentionCut(BinaryReader r)
+    {
+        var stream = StreamById(r.ReadInt64());
+        long ticks = r.ReadInt64();
+        int count = r.ReadInt32();
+        if (count < 0) throw new InvalidDataException("Negative segment count in a retention cut record.");
+        var positions = new KeyValuePair<long, long>[count];
+        for (int i = 0; i < count; i++) positions[i] = new KeyValuePair<long, long>(r.ReadInt64(), r.ReadInt64());
+        if (!_retentionCuts.TryGetValue(stream.Id, out var cuts)) _retentionCuts.Add(stream.Id, cuts = []);
+        cuts.Add(new RetentionCut(ticks, positions));
+    }
+
+    /// <summary>Drops the recorded cuts that are at or before the stream's head: truncating there would do nothing.</summary>
+    private void ForgetRetentionCutsBeforeHead(StreamState stream)
+    {
+        if (!_retentionCuts.TryGetValue(stream.Id, out var cuts)) return;
+        cuts.RemoveAll(cut =>
+        {
+            foreach (var (segmentId, offset) in cut.Positions)
+                if (stream.TryGetSegment(segmentId, out var segment) && offset > segment.Data.AcceptedStartOffset) return false;
+            return true;
+        });
+    }
+
+    /// <summary>Forgets a stream's retention set when its policy is no longer time-based, or it is deleted.</summary>
+    private void ForgetRetentionCuts(StreamState stream) => _retentionCuts.Remove(stream.Id);
+
+    /// <summary>A tail cut recorded at a time (UTC ticks), for time-based retention.</summary>
+    private sealed record RetentionCut(long UtcTicks, KeyValuePair<long, long>[] Positions)
+    {
+        public long OffsetOf(long segmentId)
+        {
+            foreach (var (id, offset) in Positions)
+                if (id == segmentId) return offset;
+            return -1;
+        }
+    }
+}
