@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Pravega.Embedded.Client.Internal;
 using Pravega.Embedded.Controller;
@@ -17,12 +18,14 @@ public sealed partial class StreamStore : IStreamStore
     private readonly DirectoryLock? _tier2Lock;
     private int _disposed;
 
-    private StreamStore(StoreRuntime runtime, DirectoryLock? tier2Lock)
+    private StreamStore(StoreRuntime runtime, RetentionService retention, DirectoryLock? tier2Lock)
     {
         _runtime = runtime;
+        Retention = retention;
         _tier2Lock = tier2Lock;
         Streams = new StreamManager(runtime);
         ReaderGroups = new ReaderGroupManager(runtime);
+        Batch = new BatchClient(runtime);
     }
 
     /// <inheritdoc/>
@@ -36,8 +39,10 @@ public sealed partial class StreamStore : IStreamStore
     public IKeyValueTableManager KeyValueTables => throw new NotSupportedException("Key-value tables are not implemented yet (issue: key-value tables).");
 
     /// <inheritdoc/>
-    /// <exception cref="NotSupportedException">Always, for now: the batch client is a later issue.</exception>
-    public IBatchClient Batch => throw new NotSupportedException("The batch client is not implemented yet (issue: reader groups in full, batch reads).");
+    public IBatchClient Batch { get; }
+
+    /// <summary>Applies retention policies on the store's timer (internal: tests wait for its passes).</summary>
+    internal RetentionService Retention { get; }
 
     /// <summary>
     /// Opens a store on the directories of <paramref name="options"/>, creating missing ones and taking an exclusive
@@ -75,7 +80,11 @@ public sealed partial class StreamStore : IStreamStore
             };
             var container = SegmentContainer.Open(wal, controller);
             controller.Attach(container);
-            return new StreamStore(new StoreRuntime(container, controller, loggerFactory, options.TimeProvider), tier2Lock);
+            var retention = new RetentionService(controller, options.TimeProvider, options.RetentionCheckInterval,
+                                                 loggerFactory.CreateLogger("Pravega.Embedded.Controller"));
+            var store = new StreamStore(new StoreRuntime(container, controller, loggerFactory, options.TimeProvider), retention, tier2Lock);
+            retention.Start();
+            return store;
         }
         catch
         {
@@ -157,6 +166,7 @@ public sealed partial class StreamStore : IStreamStore
     public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+        await Retention.DisposeAsync().ConfigureAwait(false); // first: a pass writes metadata records
         await _runtime.MarkDisposedAsync().ConfigureAwait(false);
         await _runtime.Container.DisposeAsync().ConfigureAwait(false);
         _tier2Lock?.Dispose();

@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using Pravega.Embedded.Controller;
 
 namespace Pravega.Embedded.Client.Internal;
 
@@ -84,12 +85,11 @@ internal sealed class StreamManager(StoreRuntime runtime) : IStreamManager
         {
             runtime.ThrowIfDisposed();
             var s = runtime.Controller.GetStream(scope, stream);
-            var head = new Dictionary<long, long>();
+            Dictionary<long, long> head;
             var tail = new Dictionary<long, long>();
             lock (runtime.Container.Lock)
             {
-                foreach (var segment in s.AllSegments)
-                    if (segment.SegmentId >> 32 == 0) head[segment.SegmentId] = 0;
+                head = StreamController.Head(s);
                 foreach (var segment in s.ActiveSegments) tail[segment.SegmentId] = segment.Data.DurableLength;
             }
             return Task.FromResult(new StreamInfo(scope, stream, new StreamCut(scope, stream, head), new StreamCut(scope, stream, tail), s.IsSealed));
@@ -100,8 +100,14 @@ internal sealed class StreamManager(StoreRuntime runtime) : IStreamManager
         }
     }
 
-    public Task TruncateStreamAsync(string scope, string stream, StreamCut cut, CancellationToken ct = default) =>
-        Task.FromException(new NotSupportedException("Truncation is not implemented yet (issue: reader groups in full, truncation and retention)."));
+    public Task TruncateStreamAsync(string scope, string stream, StreamCut cut, CancellationToken ct = default)
+    {
+        NameValidator.ValidateName(scope, nameof(scope));
+        NameValidator.ValidateName(stream, nameof(stream));
+        ArgumentNullException.ThrowIfNull(cut);
+        runtime.ThrowIfDisposed();
+        return runtime.Controller.TruncateStreamAsync(scope, stream, cut, ct);
+    }
 
     public Task<IReadOnlyList<SegmentRange>> GetActiveSegmentsAsync(string scope, string stream, CancellationToken ct = default)
     {
@@ -113,7 +119,10 @@ internal sealed class StreamManager(StoreRuntime runtime) : IStreamManager
             var s = runtime.Controller.GetStream(scope, stream);
             var ranges = new List<SegmentRange>();
             foreach (var segment in s.ActiveSegments)
-                ranges.Add(new SegmentRange(scope, stream, segment.SegmentId, segment.Range, 0, segment.Data.DurableLength));
+            {
+                long end = segment.Data.DurableLength;
+                ranges.Add(new SegmentRange(scope, stream, segment.SegmentId, segment.Range, Math.Min(segment.Data.StartOffset, end), end));
+            }
             return Task.FromResult<IReadOnlyList<SegmentRange>>(ranges);
         }
         catch (Exception e)
@@ -131,7 +140,5 @@ internal sealed class StreamManager(StoreRuntime runtime) : IStreamManager
         ArgumentNullException.ThrowIfNull(config.ScalingPolicy, nameof(config));
         if (config.ScalingPolicy.Kind != ScalingPolicyKind.Fixed)
             throw new NotSupportedException("Auto-scaling policies are not implemented yet (issue: scaling); use ScalingPolicy.Fixed.");
-        if (config.RetentionPolicy is not null)
-            throw new NotSupportedException("Retention policies are not implemented yet (issue: reader groups in full, truncation and retention).");
     }
 }
