@@ -17,14 +17,37 @@ public sealed class Position : IEquatable<Position>
 {
     private const string TokenKind = "position";
 
-    private readonly ImmutableSortedDictionary<SegmentKey, long> _ownedSegments;
+    private readonly SegmentKey[]? _keys;
+    private readonly long[]? _offsets;
+    private ImmutableSortedDictionary<SegmentKey, long>? _owned;
 
     /// <summary>Creates a position; the dictionary is copied.</summary>
     /// <exception cref="ArgumentNullException"><paramref name="ownedSegments"/> is null.</exception>
     internal Position(IReadOnlyDictionary<SegmentKey, long> ownedSegments)
     {
         ArgumentNullException.ThrowIfNull(ownedSegments);
-        _ownedSegments = ImmutableSortedDictionary.CreateRange(ownedSegments);
+        _owned = ImmutableSortedDictionary.CreateRange(ownedSegments);
+    }
+
+    /// <summary>
+    /// Creates a position from parallel arrays that the caller hands over (never changes them afterwards). The sorted
+    /// dictionary is built only if someone looks: a reader makes a position per event, and most are never read.
+    /// </summary>
+    internal Position(SegmentKey[] keys, long[] offsets)
+    {
+        _keys = keys;
+        _offsets = offsets;
+    }
+
+    private ImmutableSortedDictionary<SegmentKey, long> _ownedSegments
+    {
+        get
+        {
+            if (_owned is { } owned) return owned;
+            var builder = ImmutableSortedDictionary.CreateBuilder<SegmentKey, long>();
+            for (int i = 0; i < _keys!.Length; i++) builder[_keys[i]] = _offsets![i];
+            return _owned = builder.ToImmutable();
+        }
     }
 
     /// <summary>A position that owns no segment.</summary>

@@ -18,6 +18,7 @@ internal sealed class EventStreamReader<T> : IEventStreamReader<T>
     private readonly List<SegmentCursor> _owned = [];
     private ReaderGroupCoordinator? _coordinator;
     private readonly DataSignal _closing = new();
+    private SegmentKey[] _ownedKeys = [];
     private int _seenVersion = -1;
     private int _next;
     private int _busy;
@@ -171,9 +172,21 @@ internal sealed class EventStreamReader<T> : IEventStreamReader<T>
 
     private Position CurrentPosition()
     {
-        var positions = new Dictionary<SegmentKey, long>(_owned.Count);
-        foreach (var c in _owned) positions[c.Key] = c.Offset;
-        return new Position(positions);
+        if (_ownedKeys.Length != _owned.Count || !SameKeys())
+        {
+            _ownedKeys = new SegmentKey[_owned.Count];
+            for (int i = 0; i < _owned.Count; i++) _ownedKeys[i] = _owned[i].Key;
+        }
+        var offsets = new long[_owned.Count];
+        for (int i = 0; i < offsets.Length; i++) offsets[i] = _owned[i].Offset;
+        return new Position(_ownedKeys, offsets);
+
+        bool SameKeys()
+        {
+            for (int i = 0; i < _ownedKeys.Length; i++)
+                if (_ownedKeys[i] != _owned[i].Key) return false;
+            return true;
+        }
     }
 
     private void ThrowIfDisposed()
