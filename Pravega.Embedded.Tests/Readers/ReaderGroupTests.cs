@@ -293,4 +293,35 @@ public sealed class ReaderGroupTests : IDisposable
         await using var fresh = store.CreateReader("r", "s", "g", Serializers.Utf8);
         Assert.Equal(10, (await DrainAsync(fresh, TimeSpan.FromMilliseconds(200))).Count);
     }
+
+    [Fact]
+    public async Task Automatic_checkpoints_are_silent_and_offline_without_position_resumes_from_them()
+    {
+        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider();
+        await using var store = await StreamStore.OpenAsync(_dir.Options() with { TimeProvider = time });
+        await store.CreateStreamAsync("s", "t", segments: 2);
+        await WriteAsync(store, "t", 0, 60);
+        var config = ReaderGroupConfig.ForStream("s", "t") with { AutomaticCheckpointInterval = TimeSpan.FromSeconds(10) };
+        await store.ReaderGroups.CreateReaderGroupAsync("s", "g", config);
+        var group = await store.ReaderGroups.GetReaderGroupAsync("s", "g");
+        var reader = store.CreateReader("r", "s", "g", Serializers.Utf8);
+        var beforeCheckpoint = new List<string>();
+        for (int i = 0; i < 20; i++) beforeCheckpoint.Add((await reader.ReadNextEventAsync(TimeSpan.FromSeconds(5))).Event!);
+
+        time.Advance(TimeSpan.FromSeconds(10));
+        var afterCheckpoint = new List<string>();
+        for (int i = 0; i < 15; i++)
+        {
+            var read = await reader.ReadNextEventAsync(TimeSpan.FromSeconds(5));
+            Assert.True(read.HasEvent, "automatic checkpoints are not returned to the application");
+            afterCheckpoint.Add(read.Event!);
+        }
+        await group.ReaderOfflineAsync("r", null);
+        await reader.DisposeAsync();
+
+        await using var successor = store.CreateReader("r2", "s", "g", Serializers.Utf8);
+        var redelivered = await DrainAsync(successor, TimeSpan.FromMilliseconds(300));
+        Assert.Equal(40, redelivered.Count);
+        Assert.Empty(redelivered.Intersect(beforeCheckpoint));
+    }
 }
