@@ -324,4 +324,28 @@ public sealed class ReaderGroupTests : IDisposable
         Assert.Equal(40, redelivered.Count);
         Assert.Empty(redelivered.Intersect(beforeCheckpoint));
     }
+
+    [Fact]
+    public async Task A_reader_behind_a_truncation_is_told_once_and_goes_on_from_the_head()
+    {
+        await using var store = await _dir.OpenAsync();
+        await store.CreateStreamAsync("s", "t", segments: 1);
+        await WriteAsync(store, "t", 0, 30);
+        await store.ReaderGroups.CreateReaderGroupAsync("s", "g", ReaderGroupConfig.ForStream("s", "t"));
+        await using var reader = store.CreateReader("r", "s", "g", Serializers.Utf8);
+        for (int i = 0; i < 5; i++) Assert.True((await reader.ReadNextEventAsync(TimeSpan.FromSeconds(5))).HasEvent);
+        var info = await store.Streams.GetStreamInfoAsync("s", "t");
+        // Truncate after the 20th event: a second group's stream cut gives its offset.
+        await store.ReaderGroups.CreateReaderGroupAsync("s", "probe", ReaderGroupConfig.ForStream("s", "t"));
+        await using var probe = store.CreateReader("p", "s", "probe", Serializers.Utf8);
+        for (int i = 0; i < 20; i++) Assert.True((await probe.ReadNextEventAsync(TimeSpan.FromSeconds(5))).HasEvent);
+        var cut = await (await store.ReaderGroups.GetReaderGroupAsync("s", "probe")).GetStreamCutAsync("s", "t");
+        await store.Streams.TruncateStreamAsync("s", "t", cut);
+
+        await Assert.ThrowsAsync<TruncatedDataException>(() => reader.ReadNextEventAsync(TimeSpan.FromSeconds(5)).AsTask());
+        var rest = await DrainAsync(reader, TimeSpan.FromMilliseconds(200));
+
+        Assert.Equal(Enumerable.Range(20, 10), rest.Select(e => Parse(e).Number));
+        Assert.NotEqual(info.Head, (await store.Streams.GetStreamInfoAsync("s", "t")).Head);
+    }
 }

@@ -67,7 +67,15 @@ internal sealed class EventStreamReader<T> : IEventStreamReader<T>
         var timeout = _options?.ReadTimeoutDefault ?? TimeSpan.FromSeconds(1);
         while (true)
         {
-            var read = await ReadNextEventAsync(timeout, ct).ConfigureAwait(false);
+            EventRead<T> read;
+            try
+            {
+                read = await ReadNextEventAsync(timeout, ct).ConfigureAwait(false);
+            }
+            catch (TruncatedDataException)
+            {
+                continue; // the reader already moved past the truncated data
+            }
             if (read.IsEndOfStream) yield break;
             if (read.HasEvent || read.IsCheckpoint) yield return read;
         }
@@ -136,7 +144,14 @@ internal sealed class EventStreamReader<T> : IEventStreamReader<T>
                 int index = (_next + i) % _owned.Count;
                 var cursor = _owned[index];
                 var segment = cursor.Segment.Data;
-                if (cursor.Offset < segment.StartOffset) cursor.Offset = segment.StartOffset; // truncated: skip to the head, as Pravega readers do
+                if (cursor.Offset < segment.StartOffset)
+                {
+                    // As Pravega's reader: the data it would read next is gone; it moves to the head and says so once.
+                    long skippedTo = segment.StartOffset;
+                    cursor.Offset = skippedTo;
+                    throw new TruncatedDataException(
+                        $"Segment {cursor.Key} was truncated at {skippedTo}; the reader moved there. Read again to go on.");
+                }
                 if (cursor.Offset >= cursor.EndOffset || !segment.TryFind(cursor.Offset, out var entry))
                 {
                     sync |= cursor.IsFinished; // give it back to the group

@@ -84,8 +84,8 @@ internal sealed class ReaderGroupCoordinator : IDisposable
                 long offset;
                 if (start is null)
                 {
-                    if (key.Epoch != 0) continue; // the head: the first epoch, from its start
-                    offset = 0;
+                    if (key.Epoch != 0) continue; // the head: the first epoch, from its truncation point
+                    offset = segment.Data.StartOffset;
                 }
                 else if (!start.TryGetValue(segment.SegmentId, out offset))
                 {
