@@ -5,12 +5,16 @@ namespace Pravega.Embedded.Tier1;
 /// <summary>CRC32C (Castagnoli) of WAL frames, from System.IO.Hashing (hardware-accelerated where available).</summary>
 internal static class Crc32C
 {
+    [ThreadStatic]
+    private static Crc32? t_incremental;
+
     public static uint Compute(ReadOnlySpan<byte> data) => Crc32.HashToUInt32(Crc32ParameterSet.Crc32C, data);
 
-    /// <summary>CRC of two adjacent pieces, as if they were one buffer.</summary>
+    /// <summary>CRC of two adjacent pieces, as if they were one buffer; reuses one hasher per thread (no allocation).</summary>
     public static uint Compute(ReadOnlySpan<byte> first, ReadOnlySpan<byte> second)
     {
-        var crc = new Crc32(Crc32ParameterSet.Crc32C);
+        var crc = t_incremental ??= new Crc32(Crc32ParameterSet.Crc32C);
+        crc.Reset();
         crc.Append(first);
         crc.Append(second);
         return crc.GetCurrentHashAsUInt32();

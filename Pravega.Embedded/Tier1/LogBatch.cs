@@ -14,6 +14,9 @@ internal sealed class LogBatch
     public int FilePosition { get; private set; }
     public long FirstLsn { get; private set; }
     public long LastLsn { get; set; }
+
+    /// <summary>One task for every caller that wants a <see cref="Task"/> for this batch's durability (created on demand).</summary>
+    public TaskCompletionSource? SharedCompletion { get; set; }
     public int Length { get; set; }
 
     public ReadOnlySpan<byte> Bytes => _buffer.AsSpan(0, Length);

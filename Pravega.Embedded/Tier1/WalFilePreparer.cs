@@ -9,6 +9,7 @@ namespace Pravega.Embedded.Tier1;
 internal sealed class WalFilePreparer
 {
     private const int ZeroChunk = 1 << 20;
+    private const int ChunksPerFlush = 4;
     private static readonly byte[] Zeros = new byte[ZeroChunk];
     private readonly IReadOnlyList<string> _directories;
     private readonly int _fileSize;
@@ -52,8 +53,13 @@ internal sealed class WalFilePreparer
             RandomAccess.Write(stream.SafeFileHandle, header, 0);
             if (stop is not null)
             {
+                // Flushed every few chunks, so that a hurried preparer (or the log's own fdatasync) never waits
+                // behind tens of MiB of dirty zeros.
                 for (long position = WalFormat.FileHeaderSize; position < fileSize && !stop(); position += ZeroChunk)
+                {
                     RandomAccess.Write(stream.SafeFileHandle, Zeros.AsSpan(0, (int)Math.Min(ZeroChunk, fileSize - position)), position);
+                    if ((position / ZeroChunk) % ChunksPerFlush == ChunksPerFlush - 1) NativeIO.FlushData(stream.SafeFileHandle);
+                }
             }
             fill?.Invoke(stream);
             NativeIO.FlushData(stream.SafeFileHandle);

@@ -23,6 +23,12 @@ internal sealed record WalOptions
     /// <summary>Zero-fill prepared files ahead of use: later overwrites then skip block allocation at fdatasync.</summary>
     public bool PreZeroFiles { get; init; } = true;
 
+    /// <summary>
+    /// The next file is zero-filled only if the current one took longer than this to fill halfway: a slowly filling
+    /// log gains latency from zeros, a fast one would only pay for them in bandwidth and stalls.
+    /// </summary>
+    public TimeSpan ZeroFillWhenHalfFileTakesLongerThan { get; init; } = TimeSpan.FromSeconds(2);
+
     public ILoggerFactory LoggerFactory { get; init; } = NullLoggerFactory.Instance;
 
     public int MaxPayloadSize => FileSize - WalFormat.FileHeaderSize - WalFormat.FrameHeaderSize;

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 
 namespace Pravega.Embedded.Tier1;
@@ -35,8 +36,10 @@ internal sealed class WriteAheadLog : IAsyncDisposable
     private readonly TaskCompletionSource _flusherExited = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Action<DurabilityWaiter> _returnWaiter;
     private LogBatch? _open;
+    private LogBatch? _flushing;
     private long _nextLsn;
     private long _writeSequence;
+    private long _writeFileStarted = Stopwatch.GetTimestamp();
     private int _writePosition;
     private long _durableLsn;
     private long _pendingBytes;
@@ -129,6 +132,7 @@ internal sealed class WriteAheadLog : IAsyncDisposable
                 CloseOpenBatch();
                 _writeSequence++;
                 _writePosition = WalFormat.FileHeaderSize;
+                _writeFileStarted = Stopwatch.GetTimestamp();
             }
             _open ??= RentBatch();
             var frame = _open.Reserve(frameLength);
@@ -161,6 +165,33 @@ internal sealed class WriteAheadLog : IAsyncDisposable
             _waiters.Add(waiter);
             return waiter.Task;
         }
+    }
+
+    /// <summary>
+    /// A <see cref="Task"/> that completes when <paramref name="lsn"/> is durable, shared by every caller whose record
+    /// is in the same group commit (identified by <paramref name="batch"/>): one allocation per commit, not per append.
+    /// </summary>
+    public Task WhenDurableShared(long lsn, out long batch)
+    {
+        batch = 0;
+        if (lsn <= Volatile.Read(ref _durableLsn)) return Task.CompletedTask;
+        lock (_sync)
+        {
+            if (_failure is not null) return Task.FromException(new IOException("The WAL write failed.", _failure));
+            if (lsn <= _durableLsn) return Task.CompletedTask;
+            var owner = FindBatch(lsn) ?? throw new ArgumentOutOfRangeException(nameof(lsn), lsn, "No pending record has this LSN.");
+            batch = owner.FirstLsn;
+            owner.SharedCompletion ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            return owner.SharedCompletion.Task;
+        }
+    }
+
+    private LogBatch? FindBatch(long lsn)
+    {
+        if (_open is { } open && lsn >= open.FirstLsn) return open;
+        foreach (var closed in _closed)
+            if (lsn >= closed.FirstLsn && lsn <= closed.LastLsn) return closed;
+        return _flushing is { } flushing && lsn >= flushing.FirstLsn && lsn <= flushing.LastLsn ? flushing : null;
     }
 
     /// <summary>Completes when everything appended so far is durable.</summary>
@@ -203,9 +234,15 @@ internal sealed class WriteAheadLog : IAsyncDisposable
         _open = null;
     }
 
+    /// <summary>
+    /// Prepares the next file in the background. It is zero-filled only when the log is filling slowly (latency
+    /// matters, and there is time): under sustained load the zeros would double the disk writes and their flushes
+    /// would stall the log's own, so the file is left sparse (docs/DESIGN.md, docs/BENCHMARKS.md).
+    /// </summary>
     private void StartPreparing(long sequence)
     {
-        _preparer = new WalFilePreparer(_options.Directories, sequence, _options.FileSize, _options.PreZeroFiles);
+        bool slow = Stopwatch.GetElapsedTime(_writeFileStarted) > _options.ZeroFillWhenHalfFileTakesLongerThan;
+        _preparer = new WalFilePreparer(_options.Directories, sequence, _options.FileSize, _options.PreZeroFiles && slow);
         _preparing = _preparer.StartInBackground();
     }
 
@@ -231,6 +268,7 @@ internal sealed class WriteAheadLog : IAsyncDisposable
                 if (_closed.Count == 0 && _open is null) break;
                 if (_closed.Count == 0) CloseOpenBatch();
                 batch = _closed.Dequeue();
+                _flushing = batch;
             }
             if (_failure is null)
             {
@@ -254,9 +292,12 @@ internal sealed class WriteAheadLog : IAsyncDisposable
     private void Completed(LogBatch batch)
     {
         Exception? failure;
+        TaskCompletionSource? shared;
         lock (_sync)
         {
             failure = _failure;
+            _flushing = null;
+            (shared, batch.SharedCompletion) = (batch.SharedCompletion, null);
             if (failure is null) Volatile.Write(ref _durableLsn, batch.LastLsn);
             _pendingBytes -= batch.Length;
             for (int i = _waiters.Count - 1; i >= 0; i--)
@@ -269,6 +310,8 @@ internal sealed class WriteAheadLog : IAsyncDisposable
             _spareBatches.Push(batch);
         }
         if (failure is null) _onDurable(batch.LastLsn);
+        if (failure is null) shared?.TrySetResult();
+        else shared?.TrySetException(new IOException("The WAL write failed.", failure));
         foreach (var w in _completing) w.Complete(failure is null ? null : new IOException("The WAL write failed.", failure));
         _completing.Clear();
         TaskCompletionSource? capacity = null;

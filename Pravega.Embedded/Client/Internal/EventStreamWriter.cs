@@ -24,6 +24,9 @@ internal sealed class EventStreamWriter<T> : IEventStreamWriter<T>
     private static readonly Task<WriteResult> DuplicateTask = Task.FromResult(WriteResult.Duplicate);
     private StreamState? _state;
     private Task? _appended; // completes when every write called so far is appended (null: all are)
+    private readonly object _ackLock = new();
+    private long _ackBatch;
+    private Task<WriteResult>? _ackTask;
     private long _lastLsn;
     private bool _disposed;
 
@@ -129,12 +132,28 @@ internal sealed class EventStreamWriter<T> : IEventStreamWriter<T>
         return lsn;
     }
 
+    /// <summary>
+    /// The task that acknowledges an append. Writes in one group commit share one task (cached per commit), so the
+    /// steady-state cost is an allocation per commit, not per event; cancellable and duplicate answers get their own.
+    /// </summary>
     private Task<WriteResult> Acknowledge(long lsn, bool duplicate, CancellationToken ct)
     {
-        var result = duplicate ? WriteResult.Duplicate : WriteResult.Written;
-        var durable = _runtime.Container.Log.WhenDurable(lsn);
-        if (durable.IsCompletedSuccessfully) return duplicate ? DuplicateTask : WrittenTask;
-        return Await(durable, result, ct);
+        var log = _runtime.Container.Log;
+        if (lsn <= log.DurableLsn) return duplicate ? DuplicateTask : WrittenTask;
+        if (duplicate || ct.CanBeCanceled) return Await(log.WhenDurable(lsn), duplicate ? WriteResult.Duplicate : WriteResult.Written, ct);
+        var shared = log.WhenDurableShared(lsn, out long batch);
+        lock (_ackLock)
+        {
+            if (batch != 0 && batch == _ackBatch) return _ackTask!;
+            var ack = shared.IsCompletedSuccessfully ? WrittenTask
+                : shared.ContinueWith(static t =>
+                {
+                    t.GetAwaiter().GetResult();
+                    return WriteResult.Written;
+                }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            (_ackBatch, _ackTask) = (batch, ack);
+            return ack;
+        }
 
         static async Task<WriteResult> Await(ValueTask durable, WriteResult result, CancellationToken ct)
         {
@@ -162,6 +181,7 @@ internal sealed class EventStreamWriter<T> : IEventStreamWriter<T>
 
     public Task NoteTimeAsync(long timestamp, CancellationToken ct = default) =>
         Task.FromException(new NotSupportedException("Watermarks are not implemented yet (issue: watermarks)."));
+
 
     private Task WhenDurable(long lsn, CancellationToken ct)
     {
