@@ -348,4 +348,43 @@ public sealed class ReaderGroupTests : IDisposable
         Assert.Equal(Enumerable.Range(20, 10), rest.Select(e => Parse(e).Number));
         Assert.NotEqual(info.Head, (await store.Streams.GetStreamInfoAsync("s", "t")).Head);
     }
+
+    [Fact]
+    public async Task A_checkpoint_and_bounded_groups_work_across_reopen()
+    {
+        Checkpoint checkpoint;
+        var afterCheckpoint = new List<string>();
+        StreamCut end;
+        await using (var store = await _dir.OpenAsync())
+        {
+            await store.CreateStreamAsync("s", "t", segments: 3);
+            await WriteAsync(store, "t", 0, 90);
+            end = (await store.Streams.GetStreamInfoAsync("s", "t")).Tail;
+            await WriteAsync(store, "t", 90, 10);
+            await store.ReaderGroups.CreateReaderGroupAsync("s", "g", ReaderGroupConfig.ForStream("s", "t"));
+            await store.ReaderGroups.CreateReaderGroupAsync("s", "bounded", ReaderGroupConfig.ForStream("s", "t", end: end));
+            var group = await store.ReaderGroups.GetReaderGroupAsync("s", "g");
+            await using var reader = store.CreateReader("r", "s", "g", Serializers.Utf8);
+            for (int i = 0; i < 40; i++) Assert.True((await reader.ReadNextEventAsync(TimeSpan.FromSeconds(5))).HasEvent);
+            var pending = group.InitiateCheckpointAsync("before-reopen");
+            Assert.True((await reader.ReadNextEventAsync(TimeSpan.FromSeconds(5))).IsCheckpoint);
+            checkpoint = await pending;
+            afterCheckpoint.AddRange(await DrainAsync(reader, TimeSpan.FromMilliseconds(200)));
+        }
+
+        await using (var store = await _dir.OpenAsync())
+        {
+            var group = await store.ReaderGroups.GetReaderGroupAsync("s", "g");
+            await group.ResetAsync(ReaderGroupConfig.FromCheckpoint(checkpoint));
+            await using var reader = store.CreateReader("r", "s", "g", Serializers.Utf8);
+            Assert.Equal(afterCheckpoint.Order(), (await DrainAsync(reader, TimeSpan.FromMilliseconds(300))).Order());
+
+            await using var bounded = store.CreateReader("b", "s", "bounded", Serializers.Utf8);
+            var events = new List<int>();
+            EventRead<string> read;
+            while ((read = await bounded.ReadNextEventAsync(TimeSpan.FromSeconds(5))).HasEvent) events.Add(Parse(read.Event!).Number);
+            Assert.True(read.IsEndOfStream);
+            Assert.Equal(Enumerable.Range(0, 90), events.Order());
+        }
+    }
 }
