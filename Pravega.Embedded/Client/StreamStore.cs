@@ -126,15 +126,8 @@ public sealed partial class StreamStore : IStreamStore
         ArgumentNullException.ThrowIfNull(serializer);
         try
         {
-            _runtime.EnterRead();
-            try
-            {
-                return Task.FromResult(EventFetcher.Fetch(_runtime, pointer, serializer));
-            }
-            finally
-            {
-                _runtime.ExitRead();
-            }
+            _runtime.ThrowIfDisposed();
+            return Task.FromResult(EventFetcher.Fetch(_runtime, pointer, serializer));
         }
         catch (Exception e)
         {

@@ -138,40 +138,27 @@ internal sealed class BatchClient(StoreRuntime runtime) : IBatchClient
         }
     }
 
-    /// <summary>
-    /// Reads the event at <paramref name="offset"/> and moves past it, inside one guarded read of the WAL mapping
-    /// (never across an await or a yield).
-    /// </summary>
+    /// <summary>Reads the event at <paramref name="offset"/> and moves past it (the WAL read is guarded, never across an await or a yield).</summary>
     private Step TryRead<T>(SegmentRange range, Segment data, ref long offset, ISerializer<T> serializer, out T? value)
     {
         value = default;
-        runtime.EnterRead();
-        try
+        if (offset < data.StartOffset) throw Truncated(range, offset, data.StartOffset);
+        if (!data.TryFind(offset, out var entry))
         {
-            if (offset < data.StartOffset) throw Truncated(range, offset, data.StartOffset);
-            if (!data.TryFind(offset, out var entry))
-            {
-                if (offset < data.StartOffset) throw Truncated(range, offset, data.StartOffset); // truncated meanwhile
-                return data.IsSealedDurable && offset >= data.DurableLength ? Step.Ended : Step.NoData;
-            }
-            if (entry.Offset != offset)
-            {
-                if (offset == range.StartOffset)
-                    throw new ArgumentException($"The range's start offset {offset} is not an event boundary of segment {range.SegmentId}.", nameof(range));
-                throw new StorageCorruptedException($"Segment {range.SegmentId} of {range.Scope}/{range.Stream} has no event boundary at offset {offset}.");
-            }
-            if (entry.End > range.EndOffset)
-                throw new ArgumentException($"The range's end offset {range.EndOffset} is not an event boundary of segment {range.SegmentId}.", nameof(range));
-            var bytes = runtime.Container.Read(entry);
-            int length = BinaryPrimitives.ReadInt32LittleEndian(bytes.Span);
-            value = serializer.Deserialize(new ReadOnlySequence<byte>(bytes.Slice(SegmentContainer.EventHeaderSize, length)));
-            offset = entry.End;
-            return Step.Event;
+            if (offset < data.StartOffset) throw Truncated(range, offset, data.StartOffset); // truncated meanwhile
+            return data.IsSealedDurable && offset >= data.DurableLength ? Step.Ended : Step.NoData;
         }
-        finally
+        if (entry.Offset != offset)
         {
-            runtime.ExitRead();
+            if (offset == range.StartOffset)
+                throw new ArgumentException($"The range's start offset {offset} is not an event boundary of segment {range.SegmentId}.", nameof(range));
+            throw new StorageCorruptedException($"Segment {range.SegmentId} of {range.Scope}/{range.Stream} has no event boundary at offset {offset}.");
         }
+        if (entry.End > range.EndOffset)
+            throw new ArgumentException($"The range's end offset {range.EndOffset} is not an event boundary of segment {range.SegmentId}.", nameof(range));
+        value = runtime.ReadEvent(entry, serializer);
+        offset = entry.End;
+        return Step.Event;
     }
 
     private static TruncatedDataException Truncated(SegmentRange range, long offset, long startOffset) =>

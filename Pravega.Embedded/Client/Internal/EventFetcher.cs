@@ -19,9 +19,7 @@ internal static class EventFetcher
             if (pointer.Offset < segment.Data.StartOffset) ThrowTruncated(pointer, segment.Data.StartOffset); // truncated meanwhile
             throw new ArgumentException($"No event of {pointer.Length} bytes starts at offset {pointer.Offset} of segment {pointer.Segment}.", nameof(pointer));
         }
-        var bytes = runtime.Container.Read(entry);
-        int length = BinaryPrimitives.ReadInt32LittleEndian(bytes.Span);
-        return serializer.Deserialize(new ReadOnlySequence<byte>(bytes.Slice(SegmentContainer.EventHeaderSize, length)));
+        return runtime.ReadEvent(entry, serializer);
     }
 
     [DoesNotReturn]

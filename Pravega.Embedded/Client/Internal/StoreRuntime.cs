@@ -1,3 +1,5 @@
+using System.Buffers;
+using System.Buffers.Binary;
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
 using Pravega.Embedded.Controller;
@@ -60,6 +62,26 @@ internal sealed class StoreRuntime
     }
 
     public void ExitRead() => Interlocked.Decrement(ref _activeReads);
+
+    /// <summary>
+    /// Deserializes the event of a durable index entry (segment bytes <c>[i32 length][event]</c>) straight from the
+    /// mapped WAL, inside <see cref="EnterRead"/>/<see cref="ExitRead"/>: the serializer sees memory that is valid only
+    /// during the call.
+    /// </summary>
+    public T ReadEvent<T>(in SegmentIndexEntry entry, ISerializer<T> serializer)
+    {
+        EnterRead();
+        try
+        {
+            var bytes = Container.Read(entry);
+            int length = BinaryPrimitives.ReadInt32LittleEndian(bytes.Span);
+            return serializer.Deserialize(new ReadOnlySequence<byte>(bytes.Slice(SegmentContainer.EventHeaderSize, length)));
+        }
+        finally
+        {
+            ExitRead();
+        }
+    }
 
     /// <summary>
     /// The coordinator of a group that exists (<see cref="ReaderGroupNotFoundException"/> otherwise), replaced when the
