@@ -202,7 +202,7 @@ internal static class LoadRunner
         }
     }
 
-    private static string MachineDescription(string root)
+    internal static string MachineDescription(string root)
     {
         string fileSystem;
         try
@@ -222,7 +222,7 @@ internal static class LoadRunner
     }
 
     /// <summary>The 1, 5 and 15 minute load averages (Linux), to judge how much else ran beside the benchmark.</summary>
-    private static string LoadAverage()
+    internal static string LoadAverage()
     {
         const string path = "/proc/loadavg";
         if (!File.Exists(path)) return "n/a";
