@@ -32,6 +32,9 @@ internal sealed unsafe class MappedMemory : MemoryManager<byte>
             var view = file.CreateViewAccessor(0, length, MemoryMappedFileAccess.Read);
             byte* pointer = null;
             view.SafeMemoryMappedViewHandle.AcquirePointer(ref pointer);
+            // Readers (catch-up, recovery) go through a log file front to back.
+            NativeIO.AdviseSequential(pointer, (long)view.SafeMemoryMappedViewHandle.ByteLength);
+            NativeIO.PopulateRead(pointer, (long)view.SafeMemoryMappedViewHandle.ByteLength);
             return new MappedMemory(file, view, pointer + view.PointerOffset, (int)length);
         }
         catch
