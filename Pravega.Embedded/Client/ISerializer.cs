@@ -20,7 +20,9 @@ public interface ISerializer<T>
 
     /// <summary>
     /// Reads a value back from exactly the bytes that <see cref="Serialize"/> wrote. The sequence may consist of
-    /// several segments, and is only valid during the call: copy what must outlive it.
+    /// several segments, and is only valid during the call: copy what must outlive it. It points into the store's
+    /// memory-mapped log, so a deserializer that parses in place (or copies into a buffer it reuses) reads at the speed
+    /// of the page cache; a new array per event is what costs most in catch-up reads of large events.
     /// </summary>
     /// <param name="bytes">The serialized value.</param>
     /// <returns>The value.</returns>
