@@ -14,17 +14,18 @@ internal sealed class EventStreamWriter<T> : IEventStreamWriter<T>
     /// <summary>Largest serialized event, as in Pravega: 8 MiB.</summary>
     public const int MaxEventSize = 8 * 1024 * 1024;
 
+    private static readonly Task<WriteResult> WrittenTask = Task.FromResult(WriteResult.Written);
+    private static readonly Task<WriteResult> DuplicateTask = Task.FromResult(WriteResult.Duplicate);
+
     private readonly StoreRuntime _runtime;
     private readonly string _scope;
     private readonly string _stream;
     private readonly ISerializer<T> _serializer;
     private readonly object _writeLock = new();
+    private readonly object _ackLock = new();
     private ArrayBufferWriter<byte> _buffer = new(256);
-    private static readonly Task<WriteResult> WrittenTask = Task.FromResult(WriteResult.Written);
-    private static readonly Task<WriteResult> DuplicateTask = Task.FromResult(WriteResult.Duplicate);
     private StreamState? _state;
     private Task? _appended; // completes when every write called so far is appended (null: all are)
-    private readonly object _ackLock = new();
     private long _ackBatch;
     private Task<WriteResult>? _ackTask;
     private long _lastLsn;
