@@ -387,4 +387,20 @@ public sealed class ReaderGroupTests : IDisposable
             Assert.Equal(Enumerable.Range(0, 90), events.Order());
         }
     }
+
+    [Fact]
+    public async Task A_created_reader_is_online_at_once_and_offline_when_disposed()
+    {
+        await using var store = await _dir.OpenAsync();
+        await store.CreateStreamAsync("s", "t", segments: 2);
+        await store.ReaderGroups.CreateReaderGroupAsync("s", "g", ReaderGroupConfig.ForStream("s", "t"));
+        var group = await store.ReaderGroups.GetReaderGroupAsync("s", "g");
+
+        var a = store.CreateReader("a", "s", "g", Serializers.Utf8);
+        await using var b = store.CreateReader("b", "s", "g", Serializers.Utf8);
+        Assert.Equal(["a", "b"], await group.GetOnlineReadersAsync());
+
+        await a.DisposeAsync();
+        Assert.Equal(["b"], await group.GetOnlineReadersAsync());
+    }
 }

@@ -32,6 +32,15 @@ internal sealed class EventStreamReader<T> : IEventStreamReader<T>
         _group = group;
         _serializer = serializer;
         _options = options;
+        // Online at once, as in Pravega (the group lists it, and balances with it in mind). What goes wrong here (no
+        // such group, the id already online) is reported by the first async call, as API.md says.
+        try
+        {
+            Join();
+        }
+        catch (Exception e) when (e is PravegaException or InvalidOperationException)
+        {
+        }
     }
 
     public string ReaderId { get; }
