@@ -22,6 +22,8 @@ public sealed class SegmentIndexTests
     [InlineData(300, 250)]   // most entries: dropped from the index
     [InlineData(300, 100)]   // a third: kept
     [InlineData(300, 300)]   // everything
+    [InlineData(5000, 4100)] // crosses pages: two whole pages dropped
+    [InlineData(4096, 4096)] // exactly two full pages, all truncated
     public void Reads_below_the_start_are_refused_and_the_rest_is_found_whether_or_not_entries_were_dropped(int count, int truncateAt)
     {
         var segment = WithEvents(count);
@@ -64,5 +66,45 @@ public sealed class SegmentIndexTests
         segment.MakeTruncationDurable(200);
         Assert.Equal(800, segment.StartOffset);
         Assert.Equal(800, segment.AcceptedStartOffset);
+    }
+
+    [Fact]
+    public void Truncation_drops_whole_pages_and_appends_go_on_without_moving_entries()
+    {
+        var segment = WithEvents(3 * SegmentIndex.PageSize + 5);
+        segment.MakeTruncationDurable((2 * SegmentIndex.PageSize + 1) * EventBytes);
+
+        Assert.Equal(SegmentIndex.PageSize + 4, segment.IndexCount); // two pages gone, the entry before the start hidden
+        for (int i = 0; i < 3 * SegmentIndex.PageSize; i++) segment.Add(new SegmentIndexEntry(segment.Length, EventBytes, new LogAddress(3, i)));
+        segment.MakeDurable(segment.Length);
+        Assert.True(segment.TryFind(segment.Length - 1, out var last));
+        Assert.Equal(3 * SegmentIndex.PageSize - 1, last.Address.Position);
+        Assert.True(segment.TryFind((2 * SegmentIndex.PageSize + 1) * EventBytes, out var first));
+        Assert.Equal(64 + ((2 * SegmentIndex.PageSize + 1) * 100), first.Address.Position);
+    }
+
+    [FsCheck.Xunit.Property(MaxTest = 50)]
+    public bool The_index_finds_what_a_list_finds(int seed)
+    {
+        var random = new Random(seed);
+        int count = random.Next(0, 4 * SegmentIndex.PageSize); // up to four pages
+        var index = new SegmentIndex();
+        var model = new List<SegmentIndexEntry>();
+        long offset = 0;
+        for (int i = 0; i < count; i++)
+        {
+            var entry = new SegmentIndexEntry(offset, random.Next(1, 50), new LogAddress(1, i));
+            index.Add(entry);
+            model.Add(entry);
+            offset = entry.End;
+        }
+        long truncateAt = model.Count == 0 ? 0 : model[random.Next(model.Count)].Offset;
+        index.DropBefore(truncateAt);
+        foreach (var expected in model.Where(e => e.Offset >= truncateAt))
+        {
+            if (!index.TryFind(expected.Offset, out var atStart) || atStart != expected) return false;
+            if (!index.TryFind(expected.End - 1, out var atEnd) || atEnd != expected) return false;
+        }
+        return !index.TryFind(offset, out _);
     }
 }

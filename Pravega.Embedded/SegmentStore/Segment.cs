@@ -1,5 +1,3 @@
-using System.Numerics;
-
 namespace Pravega.Embedded.SegmentStore;
 
 /// <summary>
@@ -10,10 +8,7 @@ namespace Pravega.Embedded.SegmentStore;
 /// </summary>
 internal sealed class Segment
 {
-    /// <summary>Below this many entries, dropping truncated ones is not worth a copy.</summary>
-    private const int MinEntriesToCompact = 64;
-
-    private IndexBlock _index = new(16);
+    private readonly SegmentIndex _index = new();
     private long _durableLength;
     private long _startOffset;
     private volatile bool _sealedDurable;
@@ -55,20 +50,12 @@ internal sealed class Segment
     /// <summary>Accepts an append of <paramref name="entry"/>'s bytes at the current end (container lock).</summary>
     public void Add(SegmentIndexEntry entry)
     {
-        var index = _index;
-        int count = index.Count;
-        if (count == index.Entries.Length)
-        {
-            var bigger = new IndexBlock(index.Entries.Length * 2);
-            index.Entries.AsSpan(0, count).CopyTo(bigger.Entries);
-            bigger.Count = count;
-            Volatile.Write(ref _index, bigger);
-            index = bigger;
-        }
-        index.Entries[count] = entry;
-        Volatile.Write(ref index.Count, count + 1);
+        _index.Add(entry);
         Length = entry.End;
     }
+
+    /// <summary>Index entries held (truncation drops them a page at a time).</summary>
+    public int IndexCount => _index.Count;
 
     public void Seal() => IsSealed = true;
 
@@ -84,22 +71,15 @@ internal sealed class Segment
     }
 
     /// <summary>
-    /// Makes a truncation at <paramref name="offset"/> visible (container lock, or replay), and drops the index entries
-    /// below it when they are at least half of the index, so that the copy is paid for by the entries dropped.
+    /// Makes a truncation at <paramref name="offset"/> visible (container lock, or replay), and drops the index pages
+    /// that hold only entries below it.
     /// </summary>
     public void MakeTruncationDurable(long offset)
     {
         if (offset > AcceptedStartOffset) AcceptedStartOffset = offset;
         if (offset <= _startOffset) return;
         Volatile.Write(ref _startOffset, offset);
-        var index = _index;
-        int count = index.Count;
-        int first = FirstAtOrAfter(index.Entries, count, offset);
-        if (first < MinEntriesToCompact || first < count / 2) return;
-        var kept = new IndexBlock(Math.Max(16, (int)BitOperations.RoundUpToPowerOf2((uint)(count - first))));
-        index.Entries.AsSpan(first, count - first).CopyTo(kept.Entries);
-        kept.Count = count - first;
-        Volatile.Write(ref _index, kept);
+        _index.DropBefore(offset);
     }
 
     /// <summary>The entry holding byte <paramref name="offset"/>, if it is durable and not truncated.</summary>
@@ -134,48 +114,5 @@ internal sealed class Segment
         return Search(offset, out var entry) ? Math.Max(floor, entry.Offset) : floor;
     }
 
-    private bool Search(long offset, out SegmentIndexEntry entry)
-    {
-        entry = default;
-        var index = Volatile.Read(ref _index);
-        int count = Volatile.Read(ref index.Count);
-        var entries = index.Entries;
-        int lo = 0, hi = count - 1;
-        while (lo <= hi)
-        {
-            int mid = (lo + hi) >>> 1;
-            var e = entries[mid];
-            if (offset < e.Offset) hi = mid - 1;
-            else if (offset >= e.End) lo = mid + 1;
-            else
-            {
-                entry = e;
-                return true;
-            }
-        }
-        return false;
-    }
-
-    /// <summary>Index of the first entry starting at or after <paramref name="offset"/> (<paramref name="count"/> if none).</summary>
-    private static int FirstAtOrAfter(SegmentIndexEntry[] entries, int count, long offset)
-    {
-        int lo = 0, hi = count;
-        while (lo < hi)
-        {
-            int mid = (lo + hi) >>> 1;
-            if (entries[mid].Offset < offset) lo = mid + 1;
-            else hi = mid;
-        }
-        return lo;
-    }
-
-    /// <summary>
-    /// An index array with its own count, published together: a reader that takes a block sees a count that belongs
-    /// to it, even when the container replaces the block (to grow it, or to drop truncated entries).
-    /// </summary>
-    private sealed class IndexBlock(int capacity)
-    {
-        public readonly SegmentIndexEntry[] Entries = new SegmentIndexEntry[capacity];
-        public int Count;
-    }
+    private bool Search(long offset, out SegmentIndexEntry entry) => _index.TryFind(offset, out entry);
 }

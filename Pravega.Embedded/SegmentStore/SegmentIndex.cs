@@ -1,0 +1,102 @@
+namespace Pravega.Embedded.SegmentStore;
+
+/// <summary>
+/// A segment's read index: its entries in offset order, kept in fixed pages of <see cref="PageSize"/> entries (64 KiB,
+/// below the large object heap). Appending never copies entries; a new page is added when the last is full, and
+/// truncation drops whole pages. One writer (under the container lock), any number of lock-free readers: the writer
+/// publishes a <see cref="View"/> (pages and count together) that readers take once per lookup.
+/// </summary>
+internal sealed class SegmentIndex
+{
+    public const int PageSize = 2048;
+
+    private View _view = new([new SegmentIndexEntry[PageSize]], 0, 0);
+
+    /// <summary>Entries in use: from <see cref="Start"/> (within the first page) to <see cref="End"/> (exclusive).</summary>
+    private sealed class View(SegmentIndexEntry[][] pages, int start, int end)
+    {
+        public readonly SegmentIndexEntry[][] Pages = pages;
+        public readonly int Start = start;
+        public int End = end;
+
+        public ref readonly SegmentIndexEntry this[int i] => ref Pages[i / PageSize][i % PageSize];
+    }
+
+    /// <summary>Live entries (for tests and diagnostics).</summary>
+    public int Count
+    {
+        get
+        {
+            var view = Volatile.Read(ref _view);
+            return Volatile.Read(ref view.End) - view.Start;
+        }
+    }
+
+    /// <summary>Appends an entry (container lock).</summary>
+    public void Add(in SegmentIndexEntry entry)
+    {
+        var view = _view;
+        int end = view.End;
+        int page = end / PageSize;
+        if (page == view.Pages.Length || view.Pages[page] is null)
+        {
+            // The directory of pages grows by doubling (references only); the entries never move.
+            var pages = view.Pages;
+            if (page == pages.Length) Array.Resize(ref pages, pages.Length * 2);
+            pages[page] = new SegmentIndexEntry[PageSize];
+            if (!ReferenceEquals(pages, view.Pages))
+            {
+                view = new View(pages, view.Start, end);
+                Volatile.Write(ref _view, view);
+            }
+        }
+        view.Pages[page][end % PageSize] = entry;
+        Volatile.Write(ref view.End, end + 1);
+    }
+
+    /// <summary>Drops the pages whose entries all end at or before <paramref name="offset"/> (container lock).</summary>
+    public void DropBefore(long offset)
+    {
+        var view = _view;
+        int first = FirstAtOrAfter(view, offset);
+        int pages = first / PageSize;
+        if (pages == 0) return;
+        var kept = new SegmentIndexEntry[Math.Max(1, view.Pages.Length - pages)][];
+        Array.Copy(view.Pages, pages, kept, 0, view.Pages.Length - pages);
+        Volatile.Write(ref _view, new View(kept, first - pages * PageSize, view.End - pages * PageSize));
+    }
+
+    /// <summary>The entry holding byte <paramref name="offset"/>, if the index has it.</summary>
+    public bool TryFind(long offset, out SegmentIndexEntry entry)
+    {
+        var view = Volatile.Read(ref _view);
+        int lo = view.Start, hi = Volatile.Read(ref view.End) - 1;
+        while (lo <= hi)
+        {
+            int mid = (lo + hi) >>> 1;
+            ref readonly var e = ref view[mid];
+            if (offset < e.Offset) hi = mid - 1;
+            else if (offset >= e.End) lo = mid + 1;
+            else
+            {
+                entry = e;
+                return true;
+            }
+        }
+        entry = default;
+        return false;
+    }
+
+    /// <summary>Position of the first entry starting at or after <paramref name="offset"/> (the end if none).</summary>
+    private static int FirstAtOrAfter(View view, long offset)
+    {
+        int lo = view.Start, hi = view.End;
+        while (lo < hi)
+        {
+            int mid = (lo + hi) >>> 1;
+            if (view[mid].Offset < offset) lo = mid + 1;
+            else hi = mid;
+        }
+        return lo;
+    }
+}
