@@ -34,7 +34,6 @@ internal sealed unsafe class MappedMemory : MemoryManager<byte>
             view.SafeMemoryMappedViewHandle.AcquirePointer(ref pointer);
             // Readers (catch-up, recovery) go through a log file front to back.
             NativeIO.AdviseSequential(pointer, (long)view.SafeMemoryMappedViewHandle.ByteLength);
-            NativeIO.PopulateRead(pointer, (long)view.SafeMemoryMappedViewHandle.ByteLength);
             return new MappedMemory(file, view, pointer + view.PointerOffset, (int)length);
         }
         catch
