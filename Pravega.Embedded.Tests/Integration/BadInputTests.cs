@@ -155,4 +155,11 @@ public sealed class BadInputTests : IAsyncLifetime, IDisposable
     }
 
     private static void AssertParam(string expected, ArgumentException e) => Assert.Equal(expected, e.ParamName);
+
+    [Fact]
+    public void A_transaction_timeout_under_one_second_is_out_of_range()
+    {
+        Assert.Throws<ArgumentOutOfRangeException>(() =>
+            _store.CreateEventWriter("s", "t", Serializers.Utf8, new EventWriterOptions { TransactionTimeout = TimeSpan.FromMilliseconds(999) }));
+    }
 }

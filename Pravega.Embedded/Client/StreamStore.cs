@@ -99,7 +99,7 @@ public sealed partial class StreamStore : IStreamStore
         NameValidator.ValidateName(scope, nameof(scope));
         NameValidator.ValidateName(stream, nameof(stream));
         ArgumentNullException.ThrowIfNull(serializer);
-        if (options?.WriterId is { } id) NameValidator.ValidateId(id, nameof(options));
+        options?.Validate(nameof(options));
         _runtime.ThrowIfDisposed();
         return new EventStreamWriter<T>(_runtime, scope, stream, serializer, options);
     }
@@ -115,6 +115,7 @@ public sealed partial class StreamStore : IStreamStore
         NameValidator.ValidateName(scope, nameof(scope));
         NameValidator.ValidateName(readerGroup, nameof(readerGroup));
         ArgumentNullException.ThrowIfNull(serializer);
+        options?.Validate(nameof(options));
         _runtime.ThrowIfDisposed();
         return new EventStreamReader<T>(_runtime, readerId, scope, readerGroup, serializer, options);
     }
