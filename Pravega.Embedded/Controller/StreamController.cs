@@ -11,6 +11,7 @@ internal sealed partial class StreamController : IMetadataLog
 {
     private readonly Dictionary<string, ScopeState> _scopes = new(StringComparer.Ordinal);
     private SegmentContainer _container = null!;
+    private readonly Dictionary<long, StreamState> _streamsById = [];
     private long _nextStreamId = 1;
 
     /// <summary>Attaches the container (once, before it is used).</summary>
@@ -172,6 +173,7 @@ internal sealed partial class StreamController : IMetadataLog
                 }
                 stream.SetActiveSegments(segments);
                 _scopes[scope].Streams.Add(name, stream);
+                _streamsById.Add(id, stream);
                 _nextStreamId = Math.Max(_nextStreamId, id + 1);
                 break;
             }
@@ -198,6 +200,7 @@ internal sealed partial class StreamController : IMetadataLog
                 container.DeleteWriters(stream.Id);
                 ForgetRetentionCuts(stream);
                 _scopes[stream.Scope].Streams.Remove(stream.Name);
+                _streamsById.Remove(stream.Id);
                 stream.Signal.Signal();
                 break;
             }
@@ -215,13 +218,8 @@ internal sealed partial class StreamController : IMetadataLog
         }
     }
 
-    internal StreamState StreamById(long id)
-    {
-        foreach (var scope in _scopes.Values)
-            foreach (var s in scope.Streams.Values)
-                if (s.Id == id) return s;
-        throw new InvalidDataException($"No stream has id {id}.");
-    }
+    internal StreamState StreamById(long id) =>
+        _streamsById.TryGetValue(id, out var stream) ? stream : throw new InvalidDataException($"No stream has id {id}.");
 
     internal ScopeState RequireScope(string scope) =>
         _scopes.TryGetValue(scope, out var s) ? s : throw new ScopeNotFoundException($"Scope '{scope}' does not exist.");
