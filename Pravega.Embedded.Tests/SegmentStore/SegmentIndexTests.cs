@@ -87,7 +87,7 @@ public sealed class SegmentIndexTests
     public bool The_index_finds_what_a_list_finds(int seed)
     {
         var random = new Random(seed);
-        int count = random.Next(0, 4 * SegmentIndex.PageSize); // up to four pages
+        int count = random.Next(2) == 0 ? random.Next(0, 40) : random.Next(0, 4 * SegmentIndex.PageSize); // short or up to four pages
         var index = new SegmentIndex();
         var model = new List<SegmentIndexEntry>();
         long offset = 0;
@@ -100,6 +100,13 @@ public sealed class SegmentIndexTests
         }
         long truncateAt = model.Count == 0 ? 0 : model[random.Next(model.Count)].Offset;
         index.DropBefore(truncateAt);
+        for (int i = random.Next(0, SegmentIndex.PageSize + 10); i > 0; i--) // appends go on after the drop
+        {
+            var entry = new SegmentIndexEntry(offset, random.Next(1, 50), new LogAddress(2, model.Count));
+            index.Add(entry);
+            model.Add(entry);
+            offset = entry.End;
+        }
         foreach (var expected in model.Where(e => e.Offset >= truncateAt))
         {
             if (!index.TryFind(expected.Offset, out var atStart) || atStart != expected) return false;

@@ -2,15 +2,18 @@ namespace Pravega.Embedded.SegmentStore;
 
 /// <summary>
 /// A segment's read index: its entries in offset order, kept in fixed pages of <see cref="PageSize"/> entries (64 KiB,
-/// below the large object heap). Appending never copies entries; a new page is added when the last is full, and
-/// truncation drops whole pages. One writer (under the container lock), any number of lock-free readers: the writer
+/// below the large object heap). Past the first page, appending never copies entries; a new page is added when the
+/// last is full, and truncation drops whole pages. The first page starts small, so an idle segment costs little. One writer (under the container lock), any number of lock-free readers: the writer
 /// publishes a <see cref="View"/> (pages and count together) that readers take once per lookup.
 /// </summary>
 internal sealed class SegmentIndex
 {
     public const int PageSize = 2048;
 
-    private View _view = new([new SegmentIndexEntry[PageSize]], 0, 0);
+    /// <summary>The first page starts this small and doubles up to <see cref="PageSize"/>: most segments are short.</summary>
+    private const int FirstPageSize = 8;
+
+    private View _view = new([new SegmentIndexEntry[FirstPageSize]], 0, 0);
 
     /// <summary>Entries in use: from <see cref="Start"/> (within the first page) to <see cref="End"/> (exclusive).</summary>
     private sealed class View(SegmentIndexEntry[][] pages, int start, int end)
@@ -38,7 +41,20 @@ internal sealed class SegmentIndex
         var view = _view;
         int end = view.End;
         int page = end / PageSize;
-        if (page == view.Pages.Length || view.Pages[page] is null)
+        if (page < view.Pages.Length && view.Pages[page] is { } current)
+        {
+            if (page == 0 && end == current.Length && end < PageSize)
+            {
+                // A short first page grows by doubling (at most PageSize entries copied); later pages are fixed.
+                var first = new SegmentIndexEntry[end * 2];
+                current.AsSpan(0, end).CopyTo(first);
+                var pages = (SegmentIndexEntry[][])view.Pages.Clone();
+                pages[0] = first;
+                view = new View(pages, view.Start, end);
+                Volatile.Write(ref _view, view);
+            }
+        }
+        else
         {
             // The directory of pages grows by doubling (references only); the entries never move.
             var pages = view.Pages;
