@@ -14,6 +14,10 @@ internal sealed unsafe class MappedMemory : MemoryManager<byte>
     private readonly MemoryMappedViewAccessor _view;
     private readonly byte* _pointer;
     private readonly int _length;
+    private readonly int[] _requested;
+    private int _disposed;
+    private const int ChunkShift = 21;
+    private const int ChunksAhead = 2;
 
     private MappedMemory(MemoryMappedFile file, MemoryMappedViewAccessor view, byte* pointer, int length)
     {
@@ -21,6 +25,7 @@ internal sealed unsafe class MappedMemory : MemoryManager<byte>
         _view = view;
         _pointer = pointer;
         _length = length;
+        _requested = new int[(ChunkCount >> 5) + 1];
     }
 
     public static MappedMemory Open(string path, long length)
@@ -45,6 +50,33 @@ internal sealed unsafe class MappedMemory : MemoryManager<byte>
 
     public ReadOnlySpan<byte> Span => new(_pointer, _length);
 
+    /// <summary>
+    /// Called before <c>[position, position + length)</c> is read: maps the next chunks ahead of the reader on the thread
+    /// pool (each 2 MiB chunk once, in one system call), so that a reader going through the log does not take a page
+    /// fault per few pages. Only chunks that readers reach become resident, as with faults.
+    /// </summary>
+    public void PrefetchAhead(int position, int length)
+    {
+        int chunk = position >> ChunkShift;
+        int last = Math.Min((position + length - 1) >> ChunkShift, ChunkCount - 1) + ChunksAhead;
+        for (int c = chunk; c <= last && c < ChunkCount; c++)
+        {
+            ref int word = ref _requested[c >> 5];
+            int bit = 1 << (c & 31);
+            if ((Volatile.Read(ref word) & bit) != 0 || (Interlocked.Or(ref word, bit) & bit) != 0) continue;
+            ThreadPool.UnsafeQueueUserWorkItem(static state => state.Map.Populate(state.Chunk), (Map: this, Chunk: c), preferLocal: false);
+        }
+    }
+
+    private void Populate(int chunk)
+    {
+        if (Volatile.Read(ref _disposed) != 0) return;
+        long start = (long)chunk << ChunkShift;
+        NativeIO.PopulateRead(_pointer + start, Math.Min(1L << ChunkShift, _length - start));
+    }
+
+    private int ChunkCount => (int)(((long)_length + (1L << ChunkShift) - 1) >> ChunkShift);
+
     public override Span<byte> GetSpan() => new(_pointer, _length);
 
     public override MemoryHandle Pin(int elementIndex = 0) => new(_pointer + elementIndex);
@@ -54,6 +86,7 @@ internal sealed unsafe class MappedMemory : MemoryManager<byte>
     protected override void Dispose(bool disposing)
     {
         if (!disposing) return;
+        Volatile.Write(ref _disposed, 1); // a prefetch still queued does nothing (one running only fails harmlessly)
         _view.SafeMemoryMappedViewHandle.ReleasePointer();
         _view.Dispose();
         _file.Dispose();

@@ -24,6 +24,13 @@ internal sealed class WalFile : IDisposable
 
     public ReadOnlySpan<byte> Span => _map.Span;
 
+    /// <summary>The bytes at <paramref name="position"/>; the pages that follow are mapped ahead of the reader.</summary>
+    public ReadOnlyMemory<byte> Read(int position, int length)
+    {
+        _map.PrefetchAhead(position, length);
+        return _map.Memory.Slice(position, length);
+    }
+
     public int MirrorCount => _handles.Length;
 
     public SafeFileHandle Handle(int mirror) => _handles[mirror];

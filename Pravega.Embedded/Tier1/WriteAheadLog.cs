@@ -217,7 +217,7 @@ internal sealed class WriteAheadLog : IAsyncDisposable
     /// <summary>The payload bytes of a durable record, straight from the mapped log file.</summary>
     public ReadOnlyMemory<byte> Read(LogAddress address, int length) =>
         _files.TryGetValue(address.FileSequence, out var file)
-            ? file.Memory.Slice(address.Position, length)
+            ? file.Read(address.Position, length)
             : throw new InvalidOperationException($"WAL file {address.FileSequence} is not open.");
 
     private LogBatch RentBatch()
