@@ -403,4 +403,28 @@ public sealed class ReaderGroupTests : IDisposable
         await a.DisposeAsync();
         Assert.Equal(["b"], await group.GetOnlineReadersAsync());
     }
+
+    [Fact]
+    public async Task Invalid_start_or_end_cuts_are_rejected_when_the_group_is_created()
+    {
+        await using var store = await _dir.OpenAsync();
+        await store.CreateStreamAsync("s", "t", segments: 2);
+        await WriteAsync(store, "t", 0, 20);
+        var tail = (await store.Streams.GetStreamInfoAsync("s", "t")).Tail;
+        var head = (await store.Streams.GetStreamInfoAsync("s", "t")).Head;
+        var missingSegment = new StreamCut("s", "t", new Dictionary<long, long> { [0] = 0 });
+        var unknownSegment = new StreamCut("s", "t", new Dictionary<long, long> { [0] = 0, [1] = 0, [7] = 0 });
+
+        foreach (var config in new[]
+        {
+            ReaderGroupConfig.ForStream("s", "t", start: missingSegment),
+            ReaderGroupConfig.ForStream("s", "t", end: unknownSegment),
+            ReaderGroupConfig.ForStream("s", "t", start: tail, end: head),
+        })
+        {
+            var e = await Assert.ThrowsAsync<ArgumentException>(() => store.ReaderGroups.CreateReaderGroupAsync("s", "g", config));
+            Assert.Equal("config", e.ParamName);
+        }
+        Assert.True(await store.ReaderGroups.CreateReaderGroupAsync("s", "g", ReaderGroupConfig.ForStream("s", "t", start: head, end: tail)));
+    }
 }

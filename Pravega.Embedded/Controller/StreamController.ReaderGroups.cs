@@ -31,7 +31,7 @@ internal sealed partial class StreamController
         {
             if (!RequireScope(scope).ReaderGroups.ContainsKey(group))
                 throw new ReaderGroupNotFoundException($"Reader group '{group}' does not exist in scope '{scope}'.");
-            foreach (var s in config.Streams) RequireStream(s.Scope, s.Stream);
+            ValidateSelections(config);
             lsn = _container.AppendMetadata(MetadataCodec.Encode(ResetReaderGroupRecord, w =>
             {
                 w.Write(scope);
@@ -48,7 +48,7 @@ internal sealed partial class StreamController
         lock (Lock)
         {
             if (RequireScope(scope).ReaderGroups.ContainsKey(group)) return false;
-            foreach (var s in config.Streams) RequireStream(s.Scope, s.Stream);
+            ValidateSelections(config);
             lsn = _container.AppendMetadata(MetadataCodec.Encode(MetadataRecordType.CreateReaderGroup, w =>
             {
                 w.Write(scope);
@@ -84,6 +84,26 @@ internal sealed partial class StreamController
             return RequireScope(scope).ReaderGroups.TryGetValue(group, out var g)
                 ? g
                 : throw new ReaderGroupNotFoundException($"Reader group '{group}' does not exist in scope '{scope}'.");
+        }
+    }
+
+    /// <summary>
+    /// Every selected stream exists, and its start and end cuts are valid cuts of it (Pravega's rule, as for
+    /// truncation), with no end before its start (container lock). Otherwise the scope/stream exceptions, or
+    /// <see cref="ArgumentException"/> for parameter <c>config</c>.
+    /// </summary>
+    private void ValidateSelections(ReaderGroupConfig config)
+    {
+        foreach (var selection in config.Streams)
+        {
+            var stream = RequireStream(selection.Scope, selection.Stream);
+            var start = selection.Start is { IsUnbounded: false } s ? ResolveCut(stream, s, nameof(config)) : null;
+            var end = selection.End is { IsUnbounded: false } e ? ResolveCut(stream, e, nameof(config)) : null;
+            if (start is null || end is null) continue;
+            foreach (var (segment, endOffset) in end)
+                foreach (var (other, startOffset) in start)
+                    if (ReferenceEquals(segment, other) && endOffset < startOffset)
+                        throw new ArgumentException($"The end cut of {stream} is before its start cut in segment {segment.SegmentId}.", nameof(config));
         }
     }
 
