@@ -427,4 +427,27 @@ public sealed class ReaderGroupTests : IDisposable
         }
         Assert.True(await store.ReaderGroups.CreateReaderGroupAsync("s", "g", ReaderGroupConfig.ForStream("s", "t", start: head, end: tail)));
     }
+
+    [Fact]
+    public async Task A_waiting_reader_that_takes_over_a_segment_is_woken_by_data_on_it()
+    {
+        await using var store = await _dir.OpenAsync();
+        await store.CreateStreamAsync("s", "t", segments: 2);
+        await store.ReaderGroups.CreateReaderGroupAsync("s", "g", ReaderGroupConfig.ForStream("s", "t"));
+        var a = store.CreateReader("a", "s", "g", Serializers.Utf8);
+        var b = store.CreateReader("b", "s", "g", Serializers.Utf8);
+        await b.ReadNextEventAsync(TimeSpan.Zero);
+        var idle = await a.ReadNextEventAsync(TimeSpan.Zero);
+        long ownedByA = Assert.Single(idle.Position!.OwnedSegments).Key.SegmentId;
+        string keyForB = Enumerable.Range(0, 1000).Select(i => $"k{i}").First(k => (Controller.KeySpace.Point(k) < 0.5 ? 0 : 1) != ownedByA);
+
+        var waiting = a.ReadNextEventAsync(TimeSpan.FromSeconds(60)).AsTask();
+        await b.DisposeAsync(); // its segment becomes free: a takes it over while it waits
+        await Task.Delay(100);
+        await using (var writer = store.CreateEventWriter("s", "t", Serializers.Utf8)) await writer.WriteEventAsync(keyForB, "for-b");
+
+        var read = await waiting.WaitAsync(TimeSpan.FromSeconds(20));
+        Assert.Equal("for-b", read.Event);
+        await a.DisposeAsync();
+    }
 }

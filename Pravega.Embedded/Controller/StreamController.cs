@@ -169,7 +169,7 @@ internal sealed partial class StreamController : IMetadataLog
                 for (int i = 0; i < ranges.Length; i++)
                 {
                     long segmentId = SegmentKey.ComputeSegmentId(0, i);
-                    segments[i] = new StreamSegment(segmentId, ranges[i], container.CreateSegment(id, segmentId, stream.Signal));
+                    segments[i] = new StreamSegment(segmentId, ranges[i], container.CreateSegment(id, segmentId));
                 }
                 stream.SetActiveSegments(segments);
                 _scopes[scope].Streams.Add(name, stream);
@@ -189,7 +189,6 @@ internal sealed partial class StreamController : IMetadataLog
                 var stream = StreamById(r.ReadInt64());
                 stream.IsSealed = true;
                 foreach (var s in stream.ActiveSegments) container.SealSegment(s.Data, container.CurrentLsn);
-                stream.Signal.Signal();
                 break;
             }
             case MetadataRecordType.DeleteStream:
@@ -201,7 +200,7 @@ internal sealed partial class StreamController : IMetadataLog
                 ForgetRetentionCuts(stream);
                 _scopes[stream.Scope].Streams.Remove(stream.Name);
                 _streamsById.Remove(stream.Id);
-                stream.Signal.Signal();
+                foreach (var s in stream.AllSegments) s.Data.Signal.Signal(); // waiting readers find it gone
                 break;
             }
             case MetadataRecordType.TruncateStream:

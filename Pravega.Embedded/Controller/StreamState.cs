@@ -1,5 +1,3 @@
-using Pravega.Embedded.SegmentStore;
-
 namespace Pravega.Embedded.Controller;
 
 /// <summary>
@@ -28,8 +26,6 @@ internal sealed class StreamState
     public bool IsSealed { get; set; }
     public bool IsDeleted { get; set; }
 
-    /// <summary>Signalled whenever any of the stream's segments gets readable data or is sealed.</summary>
-    public DataSignal Signal { get; } = new();
 
     /// <summary>Active segments ordered by key range.</summary>
     public IReadOnlyList<StreamSegment> ActiveSegments { get; private set; } = [];

@@ -13,19 +13,21 @@ internal sealed class Segment
     private long _startOffset;
     private volatile bool _sealedDurable;
 
-    public Segment(long streamId, long segmentId, DataSignal signal)
+    public Segment(long streamId, long segmentId)
     {
         StreamId = streamId;
         SegmentId = segmentId;
-        Signal = signal;
     }
 
     public long StreamId { get; }
 
     public long SegmentId { get; }
 
-    /// <summary>Signalled when this segment (or another of its stream) gets readable data or is sealed.</summary>
-    public DataSignal Signal { get; }
+    /// <summary>
+    /// Signalled when this segment gets readable data, is sealed, or is deleted: readers wait on the segments they
+    /// read, so a commit wakes only the readers of the segments it touched.
+    /// </summary>
+    public DataSignal Signal { get; } = new();
 
     /// <summary>Length including appends not yet durable (container lock).</summary>
     public long Length { get; private set; }

@@ -46,9 +46,9 @@ internal sealed class SegmentContainer : IAsyncDisposable
 
     // ---- segments (called by the metadata log under the lock) ----
 
-    public Segment CreateSegment(long streamId, long segmentId, DataSignal signal)
+    public Segment CreateSegment(long streamId, long segmentId)
     {
-        var segment = new Segment(streamId, segmentId, signal);
+        var segment = new Segment(streamId, segmentId);
         _segments.Add((streamId, segmentId), segment);
         return segment;
     }

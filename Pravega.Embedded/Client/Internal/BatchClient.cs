@@ -121,7 +121,7 @@ internal sealed class BatchClient(StoreRuntime runtime) : IBatchClient
             if (step == Step.NoData)
             {
                 // Take the signals, then look again: data made readable between the two looks is not missed.
-                var dataSignal = stream.Signal.NextAsync;
+                var dataSignal = data.Signal.NextAsync;
                 var closing = runtime.Closing.NextAsync;
                 step = TryRead(range, data, ref offset, serializer, out value);
                 if (step == Step.NoData)

@@ -20,6 +20,7 @@ internal sealed class EventStreamReader<T> : IEventStreamReader<T>
     private readonly DataSignal _closing = new();
     private SegmentKey[] _ownedKeys = [];
     private int _seenVersion = -1;
+    private int _ownedChanges; // counts changes of the owned segments, whose signals a waiting read takes
     private int _next;
     private int _busy;
     private bool _disposed;
@@ -98,16 +99,18 @@ internal sealed class EventStreamReader<T> : IEventStreamReader<T>
         try
         {
             long deadline = timeout == Timeout.InfiniteTimeSpan ? long.MaxValue : Environment.TickCount64 + (long)timeout.TotalMilliseconds;
-            var waits = new List<Task>(coordinator.Streams.Count + 4);
+            var waits = new List<Task>(8);
             while (true)
             {
                 waits.Clear();
                 waits.Add(coordinator.Changed.NextAsync);
                 waits.Add(_runtime.Closing.NextAsync);
                 waits.Add(_closing.NextAsync);
-                foreach (var s in coordinator.Streams) waits.Add(s.Signal.NextAsync);
+                foreach (var c in _owned) waits.Add(c.Segment.Data.Signal.NextAsync); // only this reader's segments
                 ThrowIfDisposed();
+                int changes = _ownedChanges;
                 if (TryRead(coordinator) is { } read) return read; // checked after taking the signals: no lost wake-up
+                if (changes != _ownedChanges) continue; // it took other segments: wait on their signals instead
                 long remaining = deadline - Environment.TickCount64;
                 if (remaining <= 0) return EventRead<T>.Timeout(CurrentPosition());
                 using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
@@ -144,8 +147,11 @@ internal sealed class EventStreamReader<T> : IEventStreamReader<T>
             if (sync)
             {
                 _seenVersion = coordinator.Version;
-                if (coordinator.Sync(ReaderId, _owned, out bool silent) is { } checkpoint && !silent)
-                    return EventRead<T>.Checkpoint(checkpoint, CurrentPosition());
+                int count = _owned.Count;
+                var last = count > 0 ? _owned[^1] : null;
+                string? checkpoint = coordinator.Sync(ReaderId, _owned, out bool silent);
+                if (_owned.Count != count || (count > 0 && !ReferenceEquals(_owned[^1], last))) _ownedChanges++;
+                if (checkpoint is not null && !silent) return EventRead<T>.Checkpoint(checkpoint, CurrentPosition());
                 sync = false;
             }
             for (int i = 0; i < _owned.Count; i++)
