@@ -22,7 +22,8 @@ public static class Program
         {
             return await CrashWriter.RunAsync(args[1], start, count, keys);
         }
-        await Console.Error.WriteLineAsync($"usage: {CrashWriter.Command} <root> <startNumber> <count> <keys>");
+        if (args.Length == 2 && args[0] == CrashReader.Command) return await CrashReader.RunAsync(args[1]);
+        await Console.Error.WriteLineAsync($"usage: {CrashWriter.Command} <root> <startNumber> <count> <keys> | {CrashReader.Command} <root>");
         return UsageExitCode;
     }
 }
