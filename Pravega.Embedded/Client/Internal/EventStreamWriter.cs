@@ -151,7 +151,7 @@ internal sealed class EventStreamWriter<T> : IEventStreamWriter<T>
                 {
                     t.GetAwaiter().GetResult();
                     return WriteResult.Written;
-                }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+                }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously | TaskContinuationOptions.RunContinuationsAsynchronously, TaskScheduler.Default);
             (_ackBatch, _ackTask) = (batch, ack);
             return ack;
         }
