@@ -212,6 +212,14 @@ internal sealed class EventStreamWriter<T> : IEventStreamWriter<T>
             _disposed = true;
             lsn = _lastLsn;
         }
-        if (!_runtime.IsDisposed) await _runtime.Container.Log.WhenDurable(lsn).ConfigureAwait(false);
+        if (_runtime.IsDisposed) return;
+        try
+        {
+            await _runtime.Container.Log.WhenDurable(lsn).ConfigureAwait(false);
+        }
+        catch (IOException)
+        {
+            // The log failed: every write it could not make durable has already failed with this error.
+        }
     }
 }

@@ -46,7 +46,14 @@ internal sealed class StoreRuntime
         foreach (var coordinator in _groups.Values)
         {
             // Closing the store is a graceful stop for its readers: the groups keep their positions.
-            await coordinator.SaveAsync().ConfigureAwait(false);
+            try
+            {
+                await coordinator.SaveAsync().ConfigureAwait(false);
+            }
+            catch (IOException)
+            {
+                // The log failed: the group resumes from its last durable snapshot (at-least-once).
+            }
             coordinator.Dispose();
         }
         _groups.Clear();
