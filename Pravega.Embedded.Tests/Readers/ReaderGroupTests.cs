@@ -450,4 +450,28 @@ public sealed class ReaderGroupTests : IDisposable
         Assert.Equal("for-b", read.Event);
         await a.DisposeAsync();
     }
+
+    [Fact]
+    public async Task A_group_over_two_streams_reads_both_and_ends_when_both_are_sealed_and_read()
+    {
+        await using var store = await _dir.OpenAsync();
+        await store.CreateStreamAsync("s", "a", segments: 2);
+        await store.CreateStreamAsync("s", "b", segments: 3);
+        await WriteAsync(store, "a", 0, 50);
+        await WriteAsync(store, "b", 50, 70);
+        await store.Streams.SealStreamAsync("s", "a");
+        await store.Streams.SealStreamAsync("s", "b");
+        var config = new ReaderGroupConfig { Streams = [new StreamSelection("s", "a"), new StreamSelection("s", "b")] };
+        await store.ReaderGroups.CreateReaderGroupAsync("s", "g", config);
+        await using var reader = store.CreateReader("r", "s", "g", Serializers.Utf8);
+
+        var numbers = new List<int>();
+        EventRead<string> read;
+        while ((read = await reader.ReadNextEventAsync(TimeSpan.FromSeconds(5))).HasEvent) numbers.Add(Parse(read.Event!).Number);
+
+        Assert.True(read.IsEndOfStream);
+        Assert.Equal(Enumerable.Range(0, 120), numbers.Order());
+        var group = await store.ReaderGroups.GetReaderGroupAsync("s", "g");
+        Assert.Equal(0, await group.GetUnreadBytesAsync());
+    }
 }
