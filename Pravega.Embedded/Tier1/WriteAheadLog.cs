@@ -274,7 +274,12 @@ internal sealed class WriteAheadLog : IAsyncDisposable
             {
                 try
                 {
-                    WriteToAllMirrors(ActivateFile(batch.FileSequence), batch);
+                    var file = ActivateFile(batch.FileSequence);
+                    long started = Stopwatch.GetTimestamp();
+                    WriteToAllMirrors(file, batch);
+                    Telemetry.CommitDuration.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+                    Telemetry.WalBytes.Add(batch.Length);
+                    Telemetry.WalRecords.Add(batch.LastLsn - batch.FirstLsn + 1);
                 }
 #pragma warning disable CA1031 // a failed write fails the log: every waiter gets the error
                 catch (Exception e)
