@@ -18,13 +18,15 @@ public sealed record StreamStoreOptions
 
     /// <summary>
     /// The Tier-2 (long-term storage) directory, or null (the default) for no tiering: then all data stays in Tier-1.
-    /// Must differ from every Tier-1 directory.
+    /// Must differ from every Tier-1 directory. In this version the directory is created and locked, but nothing is
+    /// tiered yet (docs/DESIGN.md, "Options that wait for Tier-2").
     /// </summary>
     public string? Tier2Directory { get; init; }
 
     /// <summary>
     /// With Tier-2, the bound on each Tier-1 mirror's files (pre-allocated size counted), which they stay within, plus
-    /// one log file, once tiering has caught up. Default 1 GiB. Must be positive.
+    /// one log file, once tiering has caught up. Default 1 GiB. Must be positive. Takes effect with Tier-2 tiering,
+    /// which this version does not do yet.
     /// </summary>
     public long Tier1MaxBytes { get; init; } = 1L << 30;
 
@@ -36,7 +38,8 @@ public sealed record StreamStoreOptions
 
     /// <summary>
     /// Bound of the read cache, in bytes. Memory use is bounded by options, not by the amount of data. Default 256 MiB.
-    /// Must be positive.
+    /// Must be positive. In this version reads come straight from the memory-mapped log (the page cache is the
+    /// cache), so no heap cache is kept; the bound applies to the cache of Tier-2 reads.
     /// </summary>
     public long CacheSizeBytes { get; init; } = 256L << 20;
 
