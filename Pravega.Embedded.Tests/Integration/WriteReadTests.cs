@@ -174,4 +174,22 @@ public sealed class WriteReadTests : IDisposable
         await Assert.ThrowsAsync<ObjectDisposedException>(() => waiting.WaitAsync(TimeSpan.FromSeconds(20)));
         await reader.DisposeAsync();
     }
+
+    [Fact]
+    public async Task An_acknowledged_write_is_visible_at_once_to_stream_info_and_truncation()
+    {
+        await using var store = await _dir.OpenAsync();
+        await store.CreateStreamAsync("s", "visible", segments: 1);
+        var writers = Enumerable.Range(0, 4).Select(_ => store.CreateEventWriter("s", "visible", Serializers.Utf8)).ToList();
+        long expected = 0;
+        for (int round = 0; round < 400; round++)
+        {
+            // Several writers race the flusher, so some acknowledgements come from a commit finishing right then.
+            var writes = writers.Select(w => w.WriteEventAsync("k", "0123456789")).ToList();
+            await Task.WhenAll(writes);
+            expected += writers.Count * (4 + 10);
+            Assert.Equal(expected, await store.TailLengthAsync("s", "visible"));
+        }
+        foreach (var w in writers) await w.DisposeAsync();
+    }
 }

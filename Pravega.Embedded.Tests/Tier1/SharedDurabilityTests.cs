@@ -30,4 +30,41 @@ public sealed class SharedDurabilityTests
             await log.DisposeAsync();
         }
     }
+
+    /// <summary>Regression: the durable LSN used to move before the container had made the batch visible.</summary>
+    [Fact]
+    public async Task Nothing_looks_durable_until_the_container_has_applied_the_commit()
+    {
+        using var h = new WalHarness();
+        using var inside = new ManualResetEventSlim(false);
+        using var release = new ManualResetEventSlim(false);
+        long blockAt = long.MaxValue;
+        var log = h.Open(onDurable: lsn =>
+        {
+            if (lsn < Volatile.Read(ref blockAt)) return;
+            inside.Set();
+            release.Wait(TimeSpan.FromSeconds(30));
+        });
+        try
+        {
+            long lsn = WalHarness.Append(log, new byte[100], out _);
+            Volatile.Write(ref blockAt, lsn);
+            var waiter = log.WhenDurable(lsn).AsTask();
+            var shared = log.WhenDurableShared(lsn, out _);
+            Assert.True(inside.Wait(TimeSpan.FromSeconds(10)), "the flusher reached the container callback");
+
+            Assert.True(log.DurableLsn < lsn, "the durable LSN moved before the commit was applied");
+            Assert.False(waiter.IsCompleted);
+            Assert.False(shared.IsCompleted);
+
+            release.Set();
+            await Task.WhenAll(waiter, shared).WaitAsync(TimeSpan.FromSeconds(10));
+            Assert.Equal(lsn, log.DurableLsn);
+        }
+        finally
+        {
+            release.Set();
+            await log.DisposeAsync();
+        }
+    }
 }

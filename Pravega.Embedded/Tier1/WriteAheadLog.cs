@@ -294,27 +294,32 @@ internal sealed class WriteAheadLog : IAsyncDisposable
         _flusherExited.TrySetResult();
     }
 
+    /// <summary>
+    /// A batch is written (or failed). Order matters: the container first makes it visible (readable bytes, durable
+    /// event numbers, truncations), and only then does the durable LSN move and are waiters released, so that nobody
+    /// who sees the acknowledgement (or the durable LSN) can miss its effects.
+    /// </summary>
     private void Completed(LogBatch batch)
     {
-        Exception? failure;
+        Exception? failure = _failure; // set only by this thread
+        long last = batch.LastLsn;
+        if (failure is null) _onDurable(last);
         TaskCompletionSource? shared;
         lock (_sync)
         {
-            failure = _failure;
             _flushing = null;
             (shared, batch.SharedCompletion) = (batch.SharedCompletion, null);
-            if (failure is null) Volatile.Write(ref _durableLsn, batch.LastLsn);
+            if (failure is null) Volatile.Write(ref _durableLsn, last);
             _pendingBytes -= batch.Length;
             for (int i = _waiters.Count - 1; i >= 0; i--)
             {
-                if (failure is null && _waiters[i].Lsn > batch.LastLsn) continue;
+                if (failure is null && _waiters[i].Lsn > last) continue;
                 _completing.Add(_waiters[i]);
                 _waiters.RemoveAt(i);
             }
             batch.Trim(1 << 20);
-            _spareBatches.Push(batch);
+            _spareBatches.Push(batch); // reused by the next append: not touched after this
         }
-        if (failure is null) _onDurable(batch.LastLsn);
         if (failure is null) shared?.TrySetResult();
         else shared?.TrySetException(new IOException("The WAL write failed.", failure));
         foreach (var w in _completing) w.Complete(failure is null ? null : new IOException("The WAL write failed.", failure));
