@@ -82,7 +82,7 @@ public sealed partial class StreamStore : IStreamStore
             controller.Attach(container);
             var retention = new RetentionService(controller, options.TimeProvider, options.RetentionCheckInterval,
                                                  loggerFactory.CreateLogger("Pravega.Embedded.Controller"));
-            var store = new StreamStore(new StoreRuntime(container, controller, loggerFactory, options.TimeProvider), retention, tier2Lock);
+            var store = new StreamStore(new StoreRuntime(container, controller, options.TimeProvider), retention, tier2Lock);
             retention.Start();
             return store;
         }

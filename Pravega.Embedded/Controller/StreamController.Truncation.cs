@@ -36,8 +36,7 @@ internal sealed partial class StreamController
         }
         // Nothing to move: still wait until an earlier truncation in flight is durable, so that this call's effect
         // (the head at or after the cut) holds when it completes.
-        if (lsn == 0) await _container.Log.FlushAsync().AsTask().WaitAsync(ct).ConfigureAwait(false);
-        else await WhenDurable(lsn, ct).ConfigureAwait(false);
+        await WhenDurable(lsn == 0 ? _container.Log.LastAppendedLsn : lsn, ct).ConfigureAwait(false);
     }
 
     /// <summary>

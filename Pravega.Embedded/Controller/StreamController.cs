@@ -103,8 +103,7 @@ internal sealed partial class StreamController : IMetadataLog
             if (s.IsSealed) lsn = 0; // sealing twice is not an error, as in Pravega
             else lsn = _container.AppendMetadata(MetadataCodec.Encode(MetadataRecordType.SealStream, w => w.Write(s.Id)));
         }
-        if (lsn == 0) await _container.Log.FlushAsync().ConfigureAwait(false);
-        else await WhenDurable(lsn, ct).ConfigureAwait(false);
+        await WhenDurable(lsn == 0 ? _container.Log.LastAppendedLsn : lsn, ct).ConfigureAwait(false);
     }
 
     public async Task<bool> DeleteStreamAsync(string scope, string stream, CancellationToken ct)
@@ -228,5 +227,5 @@ internal sealed partial class StreamController : IMetadataLog
             ? s
             : throw new StreamNotFoundException($"Stream '{stream}' does not exist in scope '{scope}'.");
 
-    internal Task WhenDurable(long lsn, CancellationToken ct) => _container.Log.WhenDurable(lsn).AsTask().WaitAsync(ct);
+    internal Task WhenDurable(long lsn, CancellationToken ct) => _container.Log.WhenDurableAsync(lsn, ct);
 }

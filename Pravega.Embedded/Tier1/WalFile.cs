@@ -20,8 +20,6 @@ internal sealed class WalFile : IDisposable
 
     public long Sequence { get; }
 
-    public ReadOnlyMemory<byte> Memory => _map.Memory;
-
     public ReadOnlySpan<byte> Span => _map.Span;
 
     /// <summary>The bytes at <paramref name="position"/>; the pages that follow are mapped ahead of the reader.</summary>

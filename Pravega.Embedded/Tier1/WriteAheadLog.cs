@@ -194,13 +194,28 @@ internal sealed class WriteAheadLog : IAsyncDisposable
         return _flushing is { } flushing && lsn >= flushing.FirstLsn && lsn <= flushing.LastLsn ? flushing : null;
     }
 
-    /// <summary>Completes when everything appended so far is durable.</summary>
-    public ValueTask FlushAsync()
+    /// <summary>
+    /// <see cref="WhenDurable"/> as a <see cref="Task"/> the caller may keep or cancel (cancelling stops the wait only:
+    /// the record becomes durable all the same). Completed at once when the record already is.
+    /// </summary>
+    public Task WhenDurableAsync(long lsn, CancellationToken ct)
     {
-        long last;
-        lock (_sync) last = _nextLsn - 1;
-        return WhenDurable(last);
+        var durable = WhenDurable(lsn);
+        if (durable.IsCompletedSuccessfully) return Task.CompletedTask;
+        return ct.CanBeCanceled ? durable.AsTask().WaitAsync(ct) : durable.AsTask();
     }
+
+    /// <summary>The LSN of the last record appended (durable or not); 0 before the first.</summary>
+    public long LastAppendedLsn
+    {
+        get
+        {
+            lock (_sync) return _nextLsn - 1;
+        }
+    }
+
+    /// <summary>Completes when everything appended so far is durable.</summary>
+    public ValueTask FlushAsync() => WhenDurable(LastAppendedLsn);
 
     /// <summary>Completes at once unless too many bytes wait for the disk; then when the flusher has caught up.</summary>
     public ValueTask WaitForCapacityAsync(CancellationToken ct)

@@ -141,7 +141,7 @@ internal sealed class EventStreamWriter<T> : IEventStreamWriter<T>
     {
         var log = _runtime.Container.Log;
         if (lsn <= log.DurableLsn) return duplicate ? DuplicateTask : WrittenTask;
-        if (duplicate || ct.CanBeCanceled) return Await(log.WhenDurable(lsn), duplicate ? WriteResult.Duplicate : WriteResult.Written, ct);
+        if (duplicate || ct.CanBeCanceled) return Await(log.WhenDurableAsync(lsn, ct), duplicate ? WriteResult.Duplicate : WriteResult.Written);
         var shared = log.WhenDurableShared(lsn, out long batch);
         lock (_ackLock)
         {
@@ -156,10 +156,9 @@ internal sealed class EventStreamWriter<T> : IEventStreamWriter<T>
             return ack;
         }
 
-        static async Task<WriteResult> Await(ValueTask durable, WriteResult result, CancellationToken ct)
+        static async Task<WriteResult> Await(Task durable, WriteResult result)
         {
-            if (ct.CanBeCanceled) await durable.AsTask().WaitAsync(ct).ConfigureAwait(false);
-            else await durable.ConfigureAwait(false);
+            await durable.ConfigureAwait(false);
             return result;
         }
     }
@@ -172,7 +171,7 @@ internal sealed class EventStreamWriter<T> : IEventStreamWriter<T>
             Resolve();
             long lsn;
             lock (_writeLock) lsn = _lastLsn;
-            return WhenDurable(lsn, ct);
+            return _runtime.Container.Log.WhenDurableAsync(lsn, ct);
         }
         catch (Exception e)
         {
@@ -183,13 +182,6 @@ internal sealed class EventStreamWriter<T> : IEventStreamWriter<T>
     public Task NoteTimeAsync(long timestamp, CancellationToken ct = default) =>
         Task.FromException(new NotSupportedException("Watermarks are not implemented yet (issue: watermarks)."));
 
-
-    private Task WhenDurable(long lsn, CancellationToken ct)
-    {
-        var durable = _runtime.Container.Log.WhenDurable(lsn);
-        if (durable.IsCompletedSuccessfully) return Task.CompletedTask;
-        return ct.CanBeCanceled ? durable.AsTask().WaitAsync(ct) : durable.AsTask();
-    }
 
     private StreamState Resolve()
     {

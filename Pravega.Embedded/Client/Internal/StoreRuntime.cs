@@ -1,7 +1,6 @@
 using System.Buffers;
 using System.Buffers.Binary;
 using System.Collections.Concurrent;
-using Microsoft.Extensions.Logging;
 using Pravega.Embedded.Controller;
 using Pravega.Embedded.SegmentStore;
 
@@ -14,17 +13,15 @@ internal sealed class StoreRuntime
     private volatile bool _disposed;
     private int _activeReads;
 
-    public StoreRuntime(SegmentContainer container, StreamController controller, ILoggerFactory loggerFactory, TimeProvider time)
+    public StoreRuntime(SegmentContainer container, StreamController controller, TimeProvider time)
     {
         Container = container;
         Controller = controller;
-        LoggerFactory = loggerFactory;
         Time = time;
     }
 
     public SegmentContainer Container { get; }
     public StreamController Controller { get; }
-    public ILoggerFactory LoggerFactory { get; }
     public TimeProvider Time { get; }
 
     public bool IsDisposed => _disposed;
