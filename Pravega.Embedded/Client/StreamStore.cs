@@ -125,15 +125,7 @@ public sealed partial class StreamStore : IStreamStore
     {
         ArgumentNullException.ThrowIfNull(pointer);
         ArgumentNullException.ThrowIfNull(serializer);
-        try
-        {
-            _runtime.ThrowIfDisposed();
-            return Task.FromResult(EventFetcher.Fetch(_runtime, pointer, serializer));
-        }
-        catch (Exception e)
-        {
-            return Task.FromException<T>(e);
-        }
+        return _runtime.RunSync(() => EventFetcher.Fetch(_runtime, pointer, serializer));
     }
 
     /// <inheritdoc/>

@@ -12,65 +12,38 @@ internal sealed class ReaderGroup(StoreRuntime runtime, string scope, string gro
         ArgumentException.ThrowIfNullOrEmpty(checkpointName);
         if (checkpointName.StartsWith('_'))
             throw new ArgumentException("Checkpoint names starting with '_' are reserved for automatic checkpoints.", nameof(checkpointName));
-        return Run(() => runtime.Coordinator(Scope, GroupName).CheckpointAsync(checkpointName, silent: false, ct));
+        return runtime.Run(() => runtime.Coordinator(Scope, GroupName).CheckpointAsync(checkpointName, silent: false, ct));
     }
 
     public Task ResetAsync(ReaderGroupConfig config, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(config);
         config.Validate(nameof(config));
-        return Run(() => runtime.ResetGroupAsync(Scope, GroupName, config, ct));
+        return runtime.Run(() => runtime.ResetGroupAsync(Scope, GroupName, config, ct));
     }
 
     public Task ReaderOfflineAsync(string readerId, Position? lastPosition, CancellationToken ct = default)
     {
         NameValidator.ValidateId(readerId, nameof(readerId));
-        return Run(() => runtime.Coordinator(Scope, GroupName).ReaderOfflineAsync(readerId, lastPosition));
+        return runtime.Run(() => runtime.Coordinator(Scope, GroupName).ReaderOfflineAsync(readerId, lastPosition));
     }
 
     public Task<IReadOnlyCollection<string>> GetOnlineReadersAsync(CancellationToken ct = default) =>
-        Run(() => Task.FromResult(runtime.Coordinator(Scope, GroupName).OnlineReaders()));
+        runtime.RunSync(() => runtime.Coordinator(Scope, GroupName).OnlineReaders());
 
     public Task<long> GetUnreadBytesAsync(CancellationToken ct = default) =>
-        Run(() => Task.FromResult(runtime.Coordinator(Scope, GroupName).UnreadBytes()));
+        runtime.RunSync(() => runtime.Coordinator(Scope, GroupName).UnreadBytes());
 
     public Task<StreamCut> GetStreamCutAsync(string scope, string stream, CancellationToken ct = default)
     {
         NameValidator.ValidateName(scope, nameof(scope));
         NameValidator.ValidateName(stream, nameof(stream));
-        return Run(() =>
+        return runtime.RunSync(() =>
         {
             var coordinator = runtime.Coordinator(Scope, GroupName);
             var state = coordinator.Streams.FirstOrDefault(s => s.Scope == scope && s.Name == stream)
                 ?? throw new ArgumentException($"Reader group '{GroupName}' does not read stream {scope}/{stream}.", nameof(stream));
-            return Task.FromResult(coordinator.StreamCutOf(state));
+            return coordinator.StreamCutOf(state);
         });
-    }
-
-    /// <summary>Runs an operation after the disposal check, with every failure in the returned task.</summary>
-    private Task<T> Run<T>(Func<Task<T>> operation)
-    {
-        try
-        {
-            runtime.ThrowIfDisposed();
-            return operation();
-        }
-        catch (Exception e)
-        {
-            return Task.FromException<T>(e);
-        }
-    }
-
-    private Task Run(Func<Task> operation)
-    {
-        try
-        {
-            runtime.ThrowIfDisposed();
-            return operation();
-        }
-        catch (Exception e)
-        {
-            return Task.FromException(e);
-        }
     }
 }

@@ -17,16 +17,11 @@ internal sealed class ReaderGroupManager(StoreRuntime runtime) : IReaderGroupMan
     {
         NameValidator.ValidateName(scope, nameof(scope));
         NameValidator.ValidateName(groupName, nameof(groupName));
-        try
+        return runtime.RunSync<IReaderGroup>(() =>
         {
-            runtime.ThrowIfDisposed();
             runtime.Controller.GetReaderGroup(scope, groupName);
-            return Task.FromResult<IReaderGroup>(new ReaderGroup(runtime, scope, groupName));
-        }
-        catch (Exception e)
-        {
-            return Task.FromException<IReaderGroup>(e);
-        }
+            return new ReaderGroup(runtime, scope, groupName);
+        });
     }
 
     public async Task<bool> DeleteReaderGroupAsync(string scope, string groupName, CancellationToken ct = default)

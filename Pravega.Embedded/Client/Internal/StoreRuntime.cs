@@ -32,6 +32,51 @@ internal sealed class StoreRuntime
     public void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(_disposed, typeof(StreamStore));
 
     /// <summary>
+    /// Runs an API operation after the disposal check, with every failure in the returned task (argument checks are
+    /// made before, at the call).
+    /// </summary>
+    public Task<T> RunSync<T>(Func<T> operation)
+    {
+        try
+        {
+            ThrowIfDisposed();
+            return Task.FromResult(operation());
+        }
+        catch (Exception e)
+        {
+            return Task.FromException<T>(e);
+        }
+    }
+
+    /// <inheritdoc cref="RunSync{T}(Func{T})"/>
+    public Task<T> Run<T>(Func<Task<T>> operation)
+    {
+        try
+        {
+            ThrowIfDisposed();
+            return operation();
+        }
+        catch (Exception e)
+        {
+            return Task.FromException<T>(e);
+        }
+    }
+
+    /// <inheritdoc cref="RunSync{T}(Func{T})"/>
+    public Task Run(Func<Task> operation)
+    {
+        try
+        {
+            ThrowIfDisposed();
+            return operation();
+        }
+        catch (Exception e)
+        {
+            return Task.FromException(e);
+        }
+    }
+
+    /// <summary>
     /// Stops new work, then waits for reads in progress: event bytes are read straight from mapped WAL files, which
     /// must stay mapped until no read uses them.
     /// </summary>

@@ -81,9 +81,8 @@ internal sealed class StreamManager(StoreRuntime runtime) : IStreamManager
     {
         NameValidator.ValidateName(scope, nameof(scope));
         NameValidator.ValidateName(stream, nameof(stream));
-        try
+        return runtime.RunSync(() =>
         {
-            runtime.ThrowIfDisposed();
             var s = runtime.Controller.GetStream(scope, stream);
             Dictionary<long, long> head;
             var tail = new Dictionary<long, long>();
@@ -92,12 +91,8 @@ internal sealed class StreamManager(StoreRuntime runtime) : IStreamManager
                 head = StreamController.Head(s);
                 foreach (var segment in s.ActiveSegments) tail[segment.SegmentId] = segment.Data.DurableLength;
             }
-            return Task.FromResult(new StreamInfo(scope, stream, new StreamCut(scope, stream, head), new StreamCut(scope, stream, tail), s.IsSealed));
-        }
-        catch (Exception e)
-        {
-            return Task.FromException<StreamInfo>(e);
-        }
+            return new StreamInfo(scope, stream, new StreamCut(scope, stream, head), new StreamCut(scope, stream, tail), s.IsSealed);
+        });
     }
 
     public Task TruncateStreamAsync(string scope, string stream, StreamCut cut, CancellationToken ct = default)
@@ -113,9 +108,8 @@ internal sealed class StreamManager(StoreRuntime runtime) : IStreamManager
     {
         NameValidator.ValidateName(scope, nameof(scope));
         NameValidator.ValidateName(stream, nameof(stream));
-        try
+        return runtime.RunSync<IReadOnlyList<SegmentRange>>(() =>
         {
-            runtime.ThrowIfDisposed();
             var s = runtime.Controller.GetStream(scope, stream);
             var ranges = new List<SegmentRange>();
             foreach (var segment in s.ActiveSegments)
@@ -123,12 +117,8 @@ internal sealed class StreamManager(StoreRuntime runtime) : IStreamManager
                 long end = segment.Data.DurableLength;
                 ranges.Add(new SegmentRange(scope, stream, segment.SegmentId, segment.Range, Math.Min(segment.Data.StartOffset, end), end));
             }
-            return Task.FromResult<IReadOnlyList<SegmentRange>>(ranges);
-        }
-        catch (Exception e)
-        {
-            return Task.FromException<IReadOnlyList<SegmentRange>>(e);
-        }
+            return ranges;
+        });
     }
 
     public Task ScaleStreamAsync(string scope, string stream, IReadOnlyList<long> segmentsToSeal, IReadOnlyList<KeyRange> newRanges, CancellationToken ct = default) =>
