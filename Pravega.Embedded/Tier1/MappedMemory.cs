@@ -8,7 +8,7 @@ namespace Pravega.Embedded.Tier1;
 /// straight from the page cache without copying. Writes go through file handles (see docs/DESIGN.md for why);
 /// on Linux the mapping and the page cache are one, so written bytes are visible here at once.
 /// </summary>
-internal sealed unsafe class MappedMemory : MemoryManager<byte>
+internal sealed unsafe class MappedMemory : DeviceMapping
 {
     private readonly MemoryMappedFile _file;
     private readonly MemoryMappedViewAccessor _view;
@@ -30,8 +30,15 @@ internal sealed unsafe class MappedMemory : MemoryManager<byte>
 
     public static MappedMemory Open(string path, long length)
     {
-        if (length > int.MaxValue) throw new ArgumentOutOfRangeException(nameof(length), "A mapped WAL file must be under 2 GiB.");
-        var file = MemoryMappedFile.CreateFromFile(path, FileMode.Open, mapName: null, 0, MemoryMappedFileAccess.Read);
+        using var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+        return Open(handle, checked((int)length));
+    }
+
+    /// <summary>Maps the first <paramref name="length"/> bytes of an open file; the handle stays owned by the caller.</summary>
+    public static MappedMemory Open(Microsoft.Win32.SafeHandles.SafeFileHandle handle, int length)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(length);
+        var file = MemoryMappedFile.CreateFromFile(handle, mapName: null, 0, MemoryMappedFileAccess.Read, HandleInheritability.None, leaveOpen: true);
         try
         {
             var view = file.CreateViewAccessor(0, length, MemoryMappedFileAccess.Read);
@@ -39,7 +46,7 @@ internal sealed unsafe class MappedMemory : MemoryManager<byte>
             view.SafeMemoryMappedViewHandle.AcquirePointer(ref pointer);
             // Readers (catch-up, recovery) go through a log file front to back.
             NativeIO.AdviseSequential(pointer, (long)view.SafeMemoryMappedViewHandle.ByteLength);
-            return new MappedMemory(file, view, pointer + view.PointerOffset, (int)length);
+            return new MappedMemory(file, view, pointer + view.PointerOffset, length);
         }
         catch
         {
@@ -48,14 +55,14 @@ internal sealed unsafe class MappedMemory : MemoryManager<byte>
         }
     }
 
-    public ReadOnlySpan<byte> Span => new(_pointer, _length);
+    public override ReadOnlySpan<byte> Span => new(_pointer, _length);
 
     /// <summary>
     /// Called before <c>[position, position + length)</c> is read: maps the next chunks ahead of the reader on the thread
     /// pool (each 2 MiB chunk once, in one system call), so that a reader going through the log does not take a page
     /// fault per few pages. Only chunks that readers reach become resident, as with faults.
     /// </summary>
-    public void PrefetchAhead(int position, int length)
+    public override void PrefetchAhead(int position, int length)
     {
         int chunk = position >> ChunkShift;
         int last = Math.Min((position + length - 1) >> ChunkShift, ChunkCount - 1) + ChunksAhead;

@@ -39,6 +39,26 @@ internal static partial class NativeIO
     }
 
     /// <summary>
+    /// Reserves real blocks for <c>[0, length)</c> of a file (posix_fallocate), so that a full disk fails now and not in
+    /// the middle of later writes. Elsewhere than Linux the file is only extended.
+    /// </summary>
+    public static void Allocate(SafeFileHandle handle, long length)
+    {
+        if (OperatingSystem.IsLinux())
+        {
+            int error = PosixFAllocate(handle, 0, length);
+            if (error != 0) throw new IOException($"posix_fallocate of {length} bytes failed (errno {error}).", error == 28 ? DiskFullHResult : error);
+        }
+        else if (RandomAccess.GetLength(handle) < length)
+        {
+            RandomAccess.SetLength(handle, length);
+        }
+    }
+
+    /// <summary>The HResult .NET gives an <see cref="IOException"/> for ENOSPC on Unix.</summary>
+    private const int DiskFullHResult = 28;
+
+    /// <summary>
     /// Tells the kernel a mapping will be read sequentially (more readahead on page faults); a hint, so failures
     /// are ignored. Nothing elsewhere than Linux.
     /// </summary>
@@ -58,6 +78,9 @@ internal static partial class NativeIO
 
     [LibraryImport("libc", EntryPoint = "madvise")]
     private static unsafe partial int MAdvise(byte* address, nuint length, int advice);
+
+    [LibraryImport("libc", EntryPoint = "posix_fallocate")]
+    private static partial int PosixFAllocate(SafeFileHandle fd, long offset, long length);
 
     [LibraryImport("libc", EntryPoint = "fdatasync", SetLastError = true)]
     private static partial int FDataSync(SafeFileHandle fd);

@@ -1,0 +1,50 @@
+namespace Pravega.Embedded.Tier1;
+
+/// <summary>The real <see cref="IStorageDevice"/>: the local file system through pread/pwrite, fdatasync and fsync of directories.</summary>
+internal sealed class FileSystemDevice : IStorageDevice
+{
+    public static FileSystemDevice Instance { get; } = new();
+
+    private FileSystemDevice()
+    {
+    }
+
+    public void CreateDirectory(string path)
+    {
+        string full = Path.GetFullPath(path);
+        if (Directory.Exists(full)) return;
+        string? parent = Path.GetDirectoryName(Path.TrimEndingDirectorySeparator(full));
+        if (parent is not null) CreateDirectory(parent);
+        Directory.CreateDirectory(full);
+        // The new entry lives in the parent: without this, a power failure can take the directory (and all in it) back.
+        if (parent is not null) NativeIO.FlushDirectory(parent);
+    }
+
+    public bool DirectoryExists(string path) => Directory.Exists(path);
+
+    public IReadOnlyList<string> ListFiles(string directory)
+    {
+        if (!Directory.Exists(directory)) return [];
+        var names = new List<string>();
+        foreach (string path in Directory.EnumerateFiles(directory)) names.Add(Path.GetFileName(path));
+        return names;
+    }
+
+    public bool FileExists(string path) => File.Exists(path);
+
+    public IDeviceFile OpenFile(string path, DeviceOpenMode mode) =>
+        new FileSystemFile(path, File.OpenHandle(path, mode == DeviceOpenMode.OpenExisting ? FileMode.Open : FileMode.Create,
+                                                 FileAccess.ReadWrite, FileShare.ReadWrite));
+
+    public void DeleteFile(string path) => File.Delete(path);
+
+    public void RenameFile(string source, string destination) => File.Move(source, destination, overwrite: true);
+
+    public void SyncDirectory(string path) => NativeIO.FlushDirectory(path);
+
+    public IDisposable LockDirectory(string path)
+    {
+        CreateDirectory(path);
+        return DirectoryLock.Acquire(path);
+    }
+}
