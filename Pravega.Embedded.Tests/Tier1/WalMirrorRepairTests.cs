@@ -90,7 +90,7 @@ public sealed class WalMirrorRepairTests
             WalHarness.AssertRecords(h.Written, replayed);
             Assert.Equal(1, log.Recovery.RepairedRanges);
             Assert.Equal(0, log.Recovery.RebuiltFiles);
-            Assert.True(log.Read(victim.Address, victim.Payload.Length).Span.SequenceEqual(victim.Payload));
+            Assert.True(WalHarness.Read(log, victim.Address, victim.Payload.Length).AsSpan().SequenceEqual(victim.Payload));
         }
         h.AssertMirrorsIdentical();
 
@@ -209,9 +209,8 @@ public sealed class WalMirrorRepairTests
         var batch = new List<byte>();
         for (int i = 1; i <= 3; i++)
         {
-            var frame = new byte[WalFormat.FrameHeaderSize + 5_000];
-            WalHarness.Payload(1_000 + i, 5_000).CopyTo(frame, WalFormat.FrameHeaderSize);
-            WalFormat.SealFrame(frame, h.Written.Count + i, batchLsn: h.Written.Count + 1);
+            long next = h.Written[^1].Lsn + 1;
+            var frame = h.Frame(WalHarness.Payload(1_000 + i, 5_000), next + i - 1, batchLsn: next);
             batch.AddRange(frame);
         }
         for (int m = 0; m < WalHarness.MirrorCount; m++)
@@ -237,9 +236,8 @@ public sealed class WalMirrorRepairTests
         var frames = new List<byte>();
         for (int i = 1; i <= 3; i++)
         {
-            var frame = new byte[WalFormat.FrameHeaderSize + 5_000];
-            WalHarness.Payload(1_000 + i, 5_000).CopyTo(frame, WalFormat.FrameHeaderSize);
-            WalFormat.SealFrame(frame, h.Written.Count + i, batchLsn: h.Written.Count + i); // one commit per frame
+            long next = h.Written[^1].Lsn + 1;
+            var frame = h.Frame(WalHarness.Payload(1_000 + i, 5_000), next + i - 1, batchLsn: next + i - 1); // one commit per frame
             frames.AddRange(frame);
         }
         for (int m = 0; m < WalHarness.MirrorCount; m++)

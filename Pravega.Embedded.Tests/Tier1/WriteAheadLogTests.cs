@@ -6,28 +6,28 @@ namespace Pravega.Embedded.Tests.Tier1;
 public sealed class WriteAheadLogTests
 {
     [Fact]
-    public async Task Durable_records_are_replayed_in_order_with_lsns_from_one()
+    public async Task Durable_records_are_replayed_in_order_with_consecutive_lsns_after_the_generation_marker()
     {
         using var h = new WalHarness();
         await using (var log = h.Open())
         {
-            Assert.Equal(0, log.DurableLsn);
+            Assert.Equal(1, log.DurableLsn); // the new store's first generation marker
             for (int i = 1; i <= 20; i++)
-                Assert.Equal(i, (await h.AppendDurablyAsync(log, WalHarness.Payload(i, 1 + (i * 37 % 500)))).Lsn);
-            Assert.Equal(20, log.DurableLsn);
+                Assert.Equal(1 + i, (await h.AppendDurablyAsync(log, WalHarness.Payload(i, 1 + (i * 37 % 500)))).Lsn);
+            Assert.Equal(21, log.DurableLsn);
         }
 
         var (records, report) = h.Reopen();
 
         WalHarness.AssertRecords(h.Written, records);
         Assert.Equal(20, report.RecordCount);
-        Assert.Equal(21, report.NextLsn);
+        Assert.Equal(22, report.NextLsn);
         Assert.Equal(0, report.RepairedRanges + report.RebuiltFiles + report.DeletedFiles);
         h.AssertMirrorsIdentical();
     }
 
     [Fact]
-    public async Task Empty_log_reopens_empty_and_starts_at_lsn_one()
+    public async Task Empty_log_reopens_empty_and_each_open_takes_one_lsn_for_its_generation_marker()
     {
         using var h = new WalHarness();
         await using (var log = h.Open())
@@ -36,9 +36,12 @@ public sealed class WriteAheadLogTests
         var (records, report) = h.Reopen();
 
         Assert.Empty(records);
-        Assert.Equal(1, report.NextLsn);
+        Assert.Equal(2, report.NextLsn);
         await using (var log = h.Open())
-            Assert.Equal(1, (await h.AppendDurablyAsync(log, WalHarness.Payload(1, 10))).Lsn);
+        {
+            Assert.Equal(3, log.DurableLsn);
+            Assert.Equal(4, (await h.AppendDurablyAsync(log, WalHarness.Payload(1, 10))).Lsn);
+        }
         WalHarness.AssertRecords(h.Written, h.Reopen().Records);
     }
 
@@ -67,7 +70,9 @@ public sealed class WriteAheadLogTests
         using var h = new WalHarness();
         await using (var log = h.Open())
         {
-            await h.AppendDurablyAsync(log, WalHarness.Payload(1, log.MaxPayloadSize));
+            // The rest of file 1 after its generation marker, exactly.
+            int markerEnd = WalFormat.FileHeaderSize + WalFormat.FrameHeaderSize + 1;
+            await h.AppendDurablyAsync(log, WalHarness.Payload(1, h.FileSize - markerEnd - WalFormat.FrameHeaderSize));
             await h.AppendDurablyAsync(log, WalHarness.Payload(2, 1));
             await h.AppendDurablyAsync(log, WalHarness.Payload(3, log.MaxPayloadSize));
         }
@@ -85,7 +90,7 @@ public sealed class WriteAheadLogTests
         {
             for (int i = 1; i <= 12; i++) await h.AppendDurablyAsync(log, WalHarness.Payload(i, 30_000 + i));
             foreach (var r in h.Written)
-                Assert.True(log.Read(r.Address, r.Payload.Length).Span.SequenceEqual(r.Payload));
+                Assert.True(WalHarness.Read(log, r.Address, r.Payload.Length).AsSpan().SequenceEqual(r.Payload));
         }
         Assert.True(h.Written[^1].Address.FileSequence > 1);
 
@@ -94,7 +99,7 @@ public sealed class WriteAheadLogTests
         await using (var log = h.Open(replayed))
         {
             foreach (var r in replayed)
-                Assert.True(log.Read(r.Address, r.Payload.Length).Span.SequenceEqual(r.Payload));
+                Assert.True(WalHarness.Read(log, r.Address, r.Payload.Length).AsSpan().SequenceEqual(r.Payload));
         }
     }
 
@@ -106,9 +111,10 @@ public sealed class WriteAheadLogTests
 
         await using (var log = h.Open())
         {
-            Assert.Equal(4, log.DurableLsn);
+            long next = h.Written[^1].Lsn + 2; // after this open's generation marker
+            Assert.Equal(next - 1, log.DurableLsn);
             for (int i = 0; i < 6; i++)
-                Assert.Equal(5 + i, (await h.AppendDurablyAsync(log, WalHarness.Payload(100 + i, 40_000 + i))).Lsn);
+                Assert.Equal(next + i, (await h.AppendDurablyAsync(log, WalHarness.Payload(100 + i, 40_000 + i))).Lsn);
         }
         Assert.True(h.Written[^1].Address.FileSequence > h.Written[3].Address.FileSequence);
 
@@ -127,9 +133,9 @@ public sealed class WriteAheadLogTests
             Assert.Throws<ArgumentOutOfRangeException>(() => WalHarness.Append(log, big, out _));
             Assert.Throws<ArgumentOutOfRangeException>(() => WalHarness.Append(log, [], out _));
             await log.FlushAsync();
-            Assert.Equal(1, log.DurableLsn);
+            Assert.Equal(h.Written[^1].Lsn, log.DurableLsn);
             // No LSN was used up by the rejected appends.
-            Assert.Equal(2, (await h.AppendDurablyAsync(log, WalHarness.Payload(2, 100))).Lsn);
+            Assert.Equal(h.Written[^1].Lsn + 1, (await h.AppendDurablyAsync(log, WalHarness.Payload(2, 100))).Lsn);
         }
 
         WalHarness.AssertRecords(h.Written, h.Reopen().Records);
@@ -171,8 +177,8 @@ public sealed class WriteAheadLogTests
             for (int t = 0; t < 8; t++) waits.Add(Task.Run(async () => await log.FlushAsync()));
             await Task.WhenAll(waits).WaitAsync(TimeSpan.FromSeconds(30));
             await log.FlushAsync();
-            Assert.Equal(400, log.DurableLsn);
-            Assert.Equal(400, Volatile.Read(ref durableSeen));
+            Assert.Equal(401, log.DurableLsn); // after the generation marker
+            Assert.Equal(401, Volatile.Read(ref durableSeen));
             Assert.False(outOfOrder, "onDurable LSNs must increase");
             // Waiting for an already durable LSN completes synchronously.
             Assert.True(log.WhenDurable(1).AsTask().IsCompletedSuccessfully);

@@ -15,10 +15,10 @@ namespace Pravega.Embedded;
 public sealed partial class StreamStore : IStreamStore
 {
     private readonly StoreRuntime _runtime;
-    private readonly DirectoryLock? _tier2Lock;
+    private readonly IDisposable? _tier2Lock;
     private int _disposed;
 
-    private StreamStore(StoreRuntime runtime, RetentionService retention, DirectoryLock? tier2Lock)
+    private StreamStore(StoreRuntime runtime, RetentionService retention, IDisposable? tier2Lock)
     {
         _runtime = runtime;
         Retention = retention;
@@ -67,7 +67,7 @@ public sealed partial class StreamStore : IStreamStore
     private static StreamStore Open(StreamStoreOptions options)
     {
         var loggerFactory = options.LoggerFactory ?? NullLoggerFactory.Instance;
-        DirectoryLock? tier2Lock = options.Tier2Directory is { } tier2 ? DirectoryLock.Acquire(tier2) : null;
+        IDisposable? tier2Lock = options.Tier2Directory is { } tier2 ? options.Device.LockDirectory(tier2) : null;
         try
         {
             var controller = new StreamController();
@@ -77,6 +77,7 @@ public sealed partial class StreamStore : IStreamStore
                 FileSize = options.WalFileSize,
                 MaxPendingBytes = options.WalMaxPendingBytes,
                 LoggerFactory = loggerFactory,
+                Device = options.Device,
             };
             var container = SegmentContainer.Open(wal, controller);
             controller.Attach(container);

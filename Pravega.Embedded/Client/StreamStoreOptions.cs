@@ -76,6 +76,9 @@ public sealed record StreamStoreOptions
     /// <summary>Appends wait while more than this many bytes are not yet durable (internal: tests use a small bound).</summary>
     internal int WalMaxPendingBytes { get; init; } = 64 << 20;
 
+    /// <summary>The file system the store uses (internal: simulation tests use a simulated device with power failures).</summary>
+    internal Tier1.IStorageDevice Device { get; init; } = Tier1.FileSystemDevice.Instance;
+
     /// <summary>Checks every option; called once when a store opens.</summary>
     /// <exception cref="ArgumentNullException">A required option is null.</exception>
     /// <exception cref="ArgumentException">

@@ -171,7 +171,7 @@ internal sealed class SegmentContainer : IAsyncDisposable
     // ---- reads ----
 
     /// <summary>The segment's bytes of a durable index entry, straight from the WAL mapping.</summary>
-    public ReadOnlyMemory<byte> Read(in SegmentIndexEntry entry) => Log.Read(entry.Address, entry.Length);
+    public WalReadLease Read(in SegmentIndexEntry entry) => Log.Read(entry.Address, entry.Length);
 
     // ---- replay and durability ----
 

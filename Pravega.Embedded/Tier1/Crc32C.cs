@@ -19,4 +19,15 @@ internal static class Crc32C
         crc.Append(second);
         return crc.GetCurrentHashAsUInt32();
     }
+
+    /// <summary>CRC of three pieces, as if they were one buffer (no allocation).</summary>
+    public static uint Compute(ReadOnlySpan<byte> first, ReadOnlySpan<byte> second, ReadOnlySpan<byte> third)
+    {
+        var crc = t_incremental ??= new Crc32(Crc32ParameterSet.Crc32C);
+        crc.Reset();
+        crc.Append(first);
+        crc.Append(second);
+        crc.Append(third);
+        return crc.GetCurrentHashAsUInt32();
+    }
 }

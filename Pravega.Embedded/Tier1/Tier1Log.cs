@@ -6,8 +6,8 @@ namespace Pravega.Embedded.Tier1;
 internal static partial class Tier1Log
 {
     [LoggerMessage(1000, LogLevel.Information,
-        "WAL recovered: {Records} records, next LSN {NextLsn}; repaired {Repaired} ranges, rebuilt {Rebuilt} files, zeroed {Zeroed} tail bytes, deleted {Deleted} files")]
-    public static partial void Recovered(ILogger logger, long records, long nextLsn, int repaired, int rebuilt, long zeroed, int deleted);
+        "WAL recovered: {Records} records, next LSN {NextLsn}, generation {Generation}; repaired {Repaired} ranges, rebuilt {Rebuilt} files, deleted {Deleted} files past the end")]
+    public static partial void Recovered(ILogger logger, long records, long nextLsn, uint generation, int repaired, int rebuilt, int deleted);
 
     [LoggerMessage(1001, LogLevel.Debug, "WAL file {Sequence} activated (prepared ahead: {Ready})")]
     public static partial void FileActivated(ILogger logger, long sequence, bool ready);

@@ -1,70 +1,83 @@
 namespace Pravega.Embedded.Tier1;
 
 /// <summary>
-/// Creates log files ahead of use. A file is built under a temporary name (full size, header, zeros), made
-/// durable, then renamed, so recovery only ever sees complete files. Zero-filling makes later overwrites
-/// cheaper to fdatasync (no block allocation, see docs/DESIGN.md); when the log needs the file before the
-/// zeros are done, <see cref="Hurry"/> stops the filling and the rest of the file stays sparse.
+/// Creates log files ahead of use. A file is built under a temporary name (blocks allocated for its full size,
+/// header, zeros), made durable, then renamed and its directory synced, so recovery only ever sees complete files.
+/// Zero-filling makes later overwrites cheaper to fdatasync (no extent conversion, see docs/DESIGN.md); when the log
+/// needs the file before the zeros are done, <see cref="Hurry"/> stops the filling.
 /// </summary>
 internal sealed class WalFilePreparer
 {
     private const int ZeroChunk = 1 << 20;
     private const int ChunksPerFlush = 4;
     private static readonly byte[] Zeros = new byte[ZeroChunk];
+    private readonly IStorageDevice _device;
     private readonly IReadOnlyList<string> _directories;
-    private readonly int _fileSize;
+    private readonly FileHeader _header;
     private readonly bool _zeroFill;
     private volatile bool _hurry;
 
-    public WalFilePreparer(IReadOnlyList<string> directories, long sequence, int fileSize, bool zeroFill)
+    public WalFilePreparer(IStorageDevice device, IReadOnlyList<string> directories, in FileHeader header, bool zeroFill)
     {
+        _device = device;
         _directories = directories;
-        Sequence = sequence;
-        _fileSize = fileSize;
+        _header = header;
         _zeroFill = zeroFill;
     }
 
-    public long Sequence { get; }
+    public long Sequence => _header.Sequence;
+
+    public int Size => (int)_header.FileSize;
 
     /// <summary>Prepares the file in every mirror in parallel; the task completes when all are durable.</summary>
-    public Task StartInBackground() => Task.Run(() => Parallel.For(0, _directories.Count, PrepareMirror));
+    public Task StartInBackground() => Task.Run(Prepare);
 
-    /// <summary>Prepares the file in every mirror on the calling thread.</summary>
-    public void Prepare() => Parallel.For(0, _directories.Count, PrepareMirror);
+    /// <summary>Prepares the file in every mirror (in parallel), from the calling thread; throws the first mirror's failure.</summary>
+    public void Prepare()
+    {
+        try
+        {
+            Parallel.For(0, _directories.Count, PrepareMirror);
+        }
+        catch (AggregateException e) when (e.InnerExceptions.Count > 0)
+        {
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e.InnerExceptions[0]).Throw();
+        }
+    }
 
     /// <summary>Stop zero-filling: the file is needed now.</summary>
     public void Hurry() => _hurry = true;
 
-    private void PrepareMirror(int mirror) => CreateFile(_directories[mirror], Sequence, _fileSize, _zeroFill ? () => _hurry : null);
+    private void PrepareMirror(int mirror) => CreateFile(_device, _directories[mirror], _header, _zeroFill ? () => _hurry : null);
 
     /// <summary>
-    /// Creates one durable, zero-filled (until <paramref name="stop"/> says so; null: no filling) log file with
-    /// its header, atomically by rename.
+    /// Creates one durable log file with its header, atomically by rename; zero-filled until <paramref name="stop"/>
+    /// says so (null: no filling; the blocks are allocated all the same).
     /// </summary>
-    public static void CreateFile(string directory, long sequence, int fileSize, Func<bool>? stop, Action<FileStream>? fill = null)
+    public static void CreateFile(IStorageDevice device, string directory, in FileHeader header, Func<bool>? stop)
     {
-        string final = Path.Combine(directory, WalFormat.FileName(sequence));
+        string final = Path.Combine(directory, WalFormat.FileName(header.Sequence));
         string temp = final + WalFormat.TempSuffix;
-        using (var stream = new FileStream(temp, FileMode.Create, FileAccess.ReadWrite, FileShare.Read, 1, FileOptions.None))
+        int size = (int)header.FileSize;
+        using (var file = device.OpenFile(temp, DeviceOpenMode.CreateOrTruncate))
         {
-            stream.SetLength(fileSize);
-            Span<byte> header = stackalloc byte[WalFormat.FileHeaderSize];
-            WalFormat.WriteFileHeader(header, sequence, fileSize);
-            RandomAccess.Write(stream.SafeFileHandle, header, 0);
+            file.Allocate(size);
+            var block = new byte[WalFormat.FileHeaderSize];
+            WalFormat.WriteFileHeader(block, header);
+            file.Write(block, 0);
             if (stop is not null)
             {
                 // Flushed every few chunks, so that a hurried preparer (or the log's own fdatasync) never waits
                 // behind tens of MiB of dirty zeros.
-                for (long position = WalFormat.FileHeaderSize; position < fileSize && !stop(); position += ZeroChunk)
+                for (long position = WalFormat.FileHeaderSize, chunk = 0; position < size && !stop(); position += ZeroChunk, chunk++)
                 {
-                    RandomAccess.Write(stream.SafeFileHandle, Zeros.AsSpan(0, (int)Math.Min(ZeroChunk, fileSize - position)), position);
-                    if ((position / ZeroChunk) % ChunksPerFlush == ChunksPerFlush - 1) NativeIO.FlushData(stream.SafeFileHandle);
+                    file.Write(Zeros.AsSpan(0, (int)Math.Min(ZeroChunk, size - position)), position);
+                    if (chunk % ChunksPerFlush == ChunksPerFlush - 1) file.Flush();
                 }
             }
-            fill?.Invoke(stream);
-            NativeIO.FlushData(stream.SafeFileHandle);
+            file.Flush();
         }
-        File.Move(temp, final, overwrite: true);
-        NativeIO.FlushDirectory(directory);
+        device.RenameFile(temp, final);
+        device.SyncDirectory(directory);
     }
 }

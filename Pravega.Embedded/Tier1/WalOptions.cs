@@ -11,7 +11,7 @@ internal sealed record WalOptions
 
     public required IReadOnlyList<string> Directories { get; init; }
 
-    /// <summary>Size of each log file; every frame must fit in one file.</summary>
+    /// <summary>Size of each new log file (existing files keep the size their header says); every frame must fit in one file.</summary>
     public int FileSize { get; init; } = DefaultFileSize;
 
     /// <summary>Appends wait (asynchronously) while more than this many bytes are queued but not yet durable.</summary>
@@ -30,6 +30,12 @@ internal sealed record WalOptions
     public TimeSpan ZeroFillWhenHalfFileTakesLongerThan { get; init; } = TimeSpan.FromSeconds(2);
 
     public ILoggerFactory LoggerFactory { get; init; } = NullLoggerFactory.Instance;
+
+    /// <summary>The file system (tests: a simulated device with power failures and faults).</summary>
+    public IStorageDevice Device { get; init; } = FileSystemDevice.Instance;
+
+    /// <summary>At most this many sealed log files are mapped for reads at once (plus the file being written).</summary>
+    public int MappedFileLimit { get; init; } = 16;
 
     public int MaxPayloadSize => FileSize - WalFormat.FileHeaderSize - WalFormat.FrameHeaderSize;
 }

@@ -22,7 +22,11 @@ internal sealed class WriteAheadLog : IAsyncDisposable
 {
     private readonly WalOptions _options;
     private readonly ILogger _logger;
-    private readonly DirectoryLock[] _locks;
+    private readonly IDisposable[] _locks;
+    private readonly IStorageDevice _device;
+    private readonly WalReadCache _readCache;
+    private readonly Guid _storeId;
+    private readonly uint _generation;
     private readonly Action<long> _onDurable;
     private readonly object _sync = new();
     private readonly Queue<LogBatch> _closed = new();
@@ -30,7 +34,6 @@ internal sealed class WriteAheadLog : IAsyncDisposable
     private readonly List<DurabilityWaiter> _waiters = [];
     private readonly List<DurabilityWaiter> _completing = [];
     private readonly ConcurrentQueue<DurabilityWaiter> _waiterPool = new();
-    private readonly ConcurrentDictionary<long, WalFile> _files = new();
     private readonly MirrorWriter[] _mirrorWriters;
     private readonly Thread _flusher;
     private readonly TaskCompletionSource _flusherExited = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -41,6 +44,8 @@ internal sealed class WriteAheadLog : IAsyncDisposable
     private long _writeSequence;
     private long _writeFileStarted = Stopwatch.GetTimestamp();
     private int _writePosition;
+    private int _writeFileSize;
+    private WalFile? _active;
     private long _durableLsn;
     private long _pendingBytes;
     private TaskCompletionSource? _capacityWaiter;
@@ -51,7 +56,7 @@ internal sealed class WriteAheadLog : IAsyncDisposable
     private bool _stopping;
     private int _disposed;
 
-    private WriteAheadLog(WalOptions options, DirectoryLock[] locks, RecoveryReport recovered, Action<long> onDurable)
+    private WriteAheadLog(WalOptions options, IDisposable[] locks, RecoveryReport recovered, Action<long> onDurable)
     {
         _options = options;
         _logger = options.LoggerFactory.CreateLogger("Pravega.Embedded.Tier1");
@@ -59,26 +64,70 @@ internal sealed class WriteAheadLog : IAsyncDisposable
         _onDurable = onDurable;
         _returnWaiter = w => _waiterPool.Enqueue(w);
         Recovery = recovered;
+        _device = options.Device;
+        _storeId = recovered.StoreId;
+        _generation = recovered.Generation;
+        _readCache = new WalReadCache(_device, options.Directories[0], options.MappedFileLimit);
+        foreach (var (sequence, size) in recovered.FileSizes) _readCache.Add(sequence, size);
         _nextLsn = recovered.NextLsn;
         _durableLsn = recovered.NextLsn - 1;
         if (recovered.LastSequence == 0)
         {
             _writeSequence = 1;
-            new WalFilePreparer(options.Directories, 1, options.FileSize, options.PreZeroFiles).Prepare();
-            _writePosition = WalFormat.FileHeaderSize;
+            CreateFileNow(1);
         }
         else
         {
             _writeSequence = recovered.LastSequence;
             _writePosition = recovered.EndPosition;
+            _writeFileSize = recovered.FileSizes[_writeSequence];
         }
-        for (long s = FirstSequence(options.Directories[0]); s <= _writeSequence; s++)
-            _files[s] = WalFile.Open(options.Directories, s, options.FileSize);
+        WriteGenerationMarker();
         _mirrorWriters = new MirrorWriter[options.Directories.Count - 1];
         for (int m = 0; m < _mirrorWriters.Length; m++) _mirrorWriters[m] = new MirrorWriter(m + 1);
         _flusher = new Thread(FlushLoop) { IsBackground = true, Name = "pravega-wal-flusher" };
         _flusher.Start();
     }
+
+    /// <summary>Creates a log file synchronously (no zero-filling unless the options ask for it) and makes it the write target.</summary>
+    private void CreateFileNow(long sequence)
+    {
+        new WalFilePreparer(_device, _options.Directories, new FileHeader(_storeId, sequence, _options.FileSize, _generation), _options.PreZeroFiles).Prepare();
+        _readCache.Add(sequence, _options.FileSize);
+        _writePosition = WalFormat.FileHeaderSize;
+        _writeFileSize = _options.FileSize;
+    }
+
+    /// <summary>
+    /// Starts this open's generation with a frame of its own, durable in every mirror before the log accepts
+    /// anything (docs/FORMAT.md): from here on, frames of older generations at the same or later LSNs (a stale
+    /// mirror that returns, a torn tail that recovery left in place) lose against this history.
+    /// </summary>
+    private void WriteGenerationMarker()
+    {
+        const int frameLength = WalFormat.FrameHeaderSize + 1;
+        if (_writePosition + frameLength > _writeFileSize)
+        {
+            _writeSequence++;
+            CreateFileNow(_writeSequence);
+        }
+        _active = WalFile.Open(_device, _options.Directories, _writeSequence, _writeFileSize);
+        _readCache.SetActive(_writeSequence);
+        var frame = new byte[frameLength];
+        WalFormat.SealFrame(frame, _storeId, _nextLsn, _nextLsn, _generation, FrameKind.Generation);
+        for (int m = 0; m < _options.Directories.Count; m++) _active.WriteDurably(m, frame, _writePosition);
+        _durableLsn = _nextLsn++;
+        _writePosition += frameLength;
+    }
+
+    /// <summary>The store's id, carried by every file header and covered by every frame's CRC.</summary>
+    public Guid StoreId => _storeId;
+
+    /// <summary>The generation this open writes its frames with.</summary>
+    public uint Generation => _generation;
+
+    /// <summary>How many log files are mapped for reads now (tests).</summary>
+    internal int MappedFileCount => _readCache.MappedCount;
 
     /// <summary>What recovery found when the log was opened.</summary>
     public RecoveryReport Recovery { get; }
@@ -98,12 +147,12 @@ internal sealed class WriteAheadLog : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(options);
         if (options.Directories.Count == 0) throw new ArgumentException("At least one WAL directory is needed.", nameof(options));
-        var locks = new List<DirectoryLock>();
+        var locks = new List<IDisposable>();
         try
         {
-            foreach (string dir in options.Directories) locks.Add(DirectoryLock.Acquire(dir));
+            foreach (string dir in options.Directories) locks.Add(options.Device.LockDirectory(dir));
             var logger = options.LoggerFactory.CreateLogger("Pravega.Embedded.Tier1");
-            var report = WalRecovery.Recover(options.Directories, options.FileSize, replay, logger);
+            var report = WalRecovery.Recover(options.Device, options.Directories, replay, logger);
             return new WriteAheadLog(options, [.. locks], report, onDurable);
         }
         catch
@@ -127,25 +176,26 @@ internal sealed class WriteAheadLog : IAsyncDisposable
         lock (_sync)
         {
             ThrowIfUnusable();
-            if (_writePosition + frameLength > _options.FileSize)
+            if (_writePosition + frameLength > _writeFileSize)
             {
                 CloseOpenBatch();
                 _writeSequence++;
                 _writePosition = WalFormat.FileHeaderSize;
+                _writeFileSize = _options.FileSize;
                 _writeFileStarted = Stopwatch.GetTimestamp();
             }
             _open ??= RentBatch();
             var frame = _open.Reserve(frameLength);
             write(frame[WalFormat.FrameHeaderSize..], state);
             long lsn = _nextLsn++;
-            WalFormat.SealFrame(frame, lsn, _open.FirstLsn);
+            WalFormat.SealFrame(frame, _storeId, lsn, _open.FirstLsn, _generation, FrameKind.Record);
             address = new LogAddress(_writeSequence, _writePosition + WalFormat.FrameHeaderSize);
             _open.Length += frameLength;
             _open.LastLsn = lsn;
             _writePosition += frameLength;
             _pendingBytes += frameLength;
             if (_open.Length >= _options.MaxBatchBytes) CloseOpenBatch();
-            if (_preparer is null && _writePosition > _options.FileSize / 2) StartPreparing(_writeSequence + 1);
+            if (_preparer is null && _writePosition > _writeFileSize / 2) StartPreparing(_writeSequence + 1);
             if (_flusherWaiting) Monitor.Pulse(_sync);
             return lsn;
         }
@@ -229,11 +279,11 @@ internal sealed class WriteAheadLog : IAsyncDisposable
         }
     }
 
-    /// <summary>The payload bytes of a durable record, straight from the mapped log file.</summary>
-    public ReadOnlyMemory<byte> Read(LogAddress address, int length) =>
-        _files.TryGetValue(address.FileSequence, out var file)
-            ? file.Read(address.Position, length)
-            : throw new InvalidOperationException($"WAL file {address.FileSequence} is not open.");
+    /// <summary>
+    /// The payload bytes of a durable record, straight from the mapped log file; valid until the lease is disposed
+    /// (dispose it exactly once).
+    /// </summary>
+    public WalReadLease Read(LogAddress address, int length) => _readCache.Read(address, length);
 
     private LogBatch RentBatch()
     {
@@ -257,7 +307,8 @@ internal sealed class WriteAheadLog : IAsyncDisposable
     private void StartPreparing(long sequence)
     {
         bool slow = Stopwatch.GetElapsedTime(_writeFileStarted) > _options.ZeroFillWhenHalfFileTakesLongerThan;
-        _preparer = new WalFilePreparer(_options.Directories, sequence, _options.FileSize, _options.PreZeroFiles && slow);
+        _preparer = new WalFilePreparer(_device, _options.Directories, new FileHeader(_storeId, sequence, _options.FileSize, _generation),
+                                        _options.PreZeroFiles && slow);
         _preparing = _preparer.StartInBackground();
     }
 
@@ -350,7 +401,7 @@ internal sealed class WriteAheadLog : IAsyncDisposable
 
     private WalFile ActivateFile(long sequence)
     {
-        if (_files.TryGetValue(sequence, out var file)) return file;
+        if (_active is { } current && current.Sequence == sequence) return current;
         bool ready = false;
         WalFilePreparer? preparer;
         Task? preparing;
@@ -364,10 +415,14 @@ internal sealed class WriteAheadLog : IAsyncDisposable
         }
         else
         {
-            new WalFilePreparer(_options.Directories, sequence, _options.FileSize, zeroFill: false).Prepare();
+            new WalFilePreparer(_device, _options.Directories, new FileHeader(_storeId, sequence, _options.FileSize, _generation), zeroFill: false).Prepare();
         }
-        file = WalFile.Open(_options.Directories, sequence, _options.FileSize);
-        _files[sequence] = file;
+        var file = WalFile.Open(_device, _options.Directories, sequence, _options.FileSize);
+        _readCache.Add(sequence, _options.FileSize);
+        _readCache.SetActive(sequence);
+        var previous = _active;
+        _active = file;
+        previous?.Dispose(); // its last batch is written: batches reach the flusher in file order
         lock (_sync)
         {
             if (_preparer?.Sequence <= sequence) (_preparer, _preparing) = (null, null);
@@ -406,14 +461,6 @@ internal sealed class WriteAheadLog : IAsyncDisposable
         if (first is not null) throw new IOException("A WAL mirror write failed.", first);
     }
 
-    private static long FirstSequence(string directory)
-    {
-        long first = long.MaxValue;
-        foreach (string path in Directory.EnumerateFiles(directory, WalFormat.FilePrefix + "*" + WalFormat.FileSuffix))
-            if (WalFormat.TryParseFileName(Path.GetFileName(path), out long s) && s < first) first = s;
-        return first == long.MaxValue ? 1 : first;
-    }
-
     /// <summary>Flushes everything appended, stops the threads and releases files and directory locks.</summary>
     public async ValueTask DisposeAsync()
     {
@@ -438,7 +485,8 @@ internal sealed class WriteAheadLog : IAsyncDisposable
             {
             }
         }
-        foreach (var f in _files.Values) f.Dispose();
+        _active?.Dispose();
+        _readCache.Dispose();
         foreach (var l in _locks) l.Dispose();
     }
 }

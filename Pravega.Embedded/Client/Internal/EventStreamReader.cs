@@ -174,16 +174,7 @@ internal sealed class EventStreamReader<T> : IEventStreamReader<T>
                 }
                 if (entry.Offset != cursor.Offset)
                     throw new StorageCorruptedException($"Segment {cursor.Key} has no event boundary at offset {cursor.Offset}.");
-                _runtime.EnterRead();
-                T evt;
-                try
-                {
-                    evt = Deserialize(_runtime.Container.Read(entry));
-                }
-                finally
-                {
-                    _runtime.ExitRead();
-                }
+                T evt = _runtime.ReadEvent(entry, _serializer);
                 var pointer = new EventPointer(cursor.Key, cursor.Offset, entry.Length);
                 cursor.Offset = entry.End;
                 _next = index + 1;
@@ -192,12 +183,6 @@ internal sealed class EventStreamReader<T> : IEventStreamReader<T>
             if (!sync) break;
         }
         return _owned.Count == 0 && coordinator.IsFinished ? EventRead<T>.EndOfStream(CurrentPosition()) : null;
-    }
-
-    private T Deserialize(ReadOnlyMemory<byte> segmentBytes)
-    {
-        int length = BinaryPrimitives.ReadInt32LittleEndian(segmentBytes.Span);
-        return _serializer.Deserialize(new ReadOnlySequence<byte>(segmentBytes.Slice(SegmentContainer.EventHeaderSize, length)));
     }
 
     private Position CurrentPosition()

@@ -122,7 +122,8 @@ internal sealed class StoreRuntime
         EnterRead();
         try
         {
-            var bytes = Container.Read(entry);
+            using var lease = Container.Read(entry);
+            var bytes = lease.Memory;
             int length = BinaryPrimitives.ReadInt32LittleEndian(bytes.Span);
             return serializer.Deserialize(new ReadOnlySequence<byte>(bytes.Slice(SegmentContainer.EventHeaderSize, length)));
         }

@@ -1,0 +1,132 @@
+namespace Pravega.Embedded.Tier1;
+
+/// <summary>The state of one mirror's copy of a log file, from its header alone.</summary>
+internal enum CopyState : byte
+{
+    /// <summary>No such file in this mirror.</summary>
+    Missing,
+
+    /// <summary>The file exists but its header cannot be read (torn, corrupt, unreadable): its bytes are never trusted.</summary>
+    Damaged,
+
+    /// <summary>A valid header of this store, this sequence and the file's size.</summary>
+    Valid,
+}
+
+/// <summary>One log file sequence number across the mirrors, as the headers describe it.</summary>
+internal sealed record InventoryFile(long Sequence, int Size, uint Generation, CopyState[] Copies);
+
+/// <summary>
+/// What the mirror directories hold before any frame is read: the store's id, and for every log file the state of
+/// each mirror's copy and the file's size (from its header: never from today's options). Refuses, without changing
+/// anything, what it cannot account for: a file whose header no mirror can read, a format it does not know, a file
+/// that claims another sequence, mirrors of different stores, copies that disagree on a file's size.
+/// </summary>
+internal sealed class WalInventory
+{
+    private WalInventory(Guid storeId, SortedDictionary<long, InventoryFile> files)
+    {
+        StoreId = storeId;
+        Files = files;
+    }
+
+    /// <summary>The store's id; <see cref="Guid.Empty"/> when no mirror holds any log file.</summary>
+    public Guid StoreId { get; }
+
+    /// <summary>Every log file any mirror holds, by sequence.</summary>
+    public SortedDictionary<long, InventoryFile> Files { get; }
+
+    public bool IsEmpty => Files.Count == 0;
+
+    public static WalInventory Take(IStorageDevice device, IReadOnlyList<string> directories)
+    {
+        var headers = new SortedDictionary<long, (CopyState State, FileHeader Header)[]>();
+        for (int m = 0; m < directories.Count; m++)
+        {
+            string dir = directories[m];
+            device.CreateDirectory(dir);
+            bool removed = false;
+            foreach (string name in device.ListFiles(dir))
+            {
+                if (name.EndsWith(WalFormat.TempSuffix, StringComparison.Ordinal) && name.StartsWith(WalFormat.FilePrefix, StringComparison.Ordinal))
+                {
+                    // A file being prepared: never part of the log (a file gets its name only once complete and durable).
+                    device.DeleteFile(Path.Combine(dir, name));
+                    removed = true;
+                    continue;
+                }
+                if (!WalFormat.TryParseFileName(name, out long seq)) continue;
+                if (!headers.TryGetValue(seq, out var copies)) headers.Add(seq, copies = new (CopyState, FileHeader)[directories.Count]);
+                copies[m] = ReadHeader(device, dir, name, seq);
+            }
+            if (removed) device.SyncDirectory(dir);
+        }
+
+        Guid storeId = Guid.Empty;
+        int storeMirror = -1;
+        var files = new SortedDictionary<long, InventoryFile>();
+        foreach (var (seq, copies) in headers)
+        {
+            int size = 0;
+            uint generation = 0;
+            var states = new CopyState[directories.Count];
+            for (int m = 0; m < copies.Length; m++)
+            {
+                states[m] = copies[m].State;
+                if (copies[m].State != CopyState.Valid) continue;
+                var header = copies[m].Header;
+                if (storeId == Guid.Empty) (storeId, storeMirror) = (header.StoreId, m);
+                else if (header.StoreId != storeId)
+                    throw new StorageCorruptedException(
+                        $"The mirror '{directories[m]}' holds files of another store ({header.StoreId}) than '{directories[storeMirror]}' ({storeId}): " +
+                        "a directory of another store was given as a mirror. Nothing was changed.",
+                        directories[m], WalFormat.FileName(seq), offset: 0, lsn: null);
+                if (size == 0) (size, generation) = ((int)header.FileSize, header.Generation);
+                else if (header.FileSize != size)
+                    throw new StorageCorruptedException(
+                        $"The copies of WAL file {WalFormat.FileName(seq)} disagree on its size ({size} and {header.FileSize} bytes). Nothing was changed.",
+                        directories[m], WalFormat.FileName(seq), offset: 0, lsn: null);
+                generation = Math.Max(generation, header.Generation);
+            }
+            if (size == 0)
+                throw new StorageCorruptedException(
+                    $"No mirror holds a readable header of WAL file {WalFormat.FileName(seq)}: its records cannot be recovered, so the store is not opened (nothing was deleted or changed).",
+                    directory: null, WalFormat.FileName(seq), offset: 0, lsn: null);
+            files.Add(seq, new InventoryFile(seq, size, generation, states));
+        }
+        return new WalInventory(storeId, files);
+    }
+
+    private static (CopyState, FileHeader) ReadHeader(IStorageDevice device, string dir, string name, long seq)
+    {
+        string path = Path.Combine(dir, name);
+        Span<byte> block = stackalloc byte[WalFormat.FileHeaderSize];
+        int read;
+        try
+        {
+            using var file = device.OpenFile(path, DeviceOpenMode.OpenExisting);
+            read = file.Read(block, 0);
+        }
+        catch (IOException)
+        {
+            return (CopyState.Damaged, default); // an unreadable header: this copy cannot be trusted, another may be
+        }
+        switch (WalFormat.ReadFileHeader(block[..read], out var header, out int version))
+        {
+            case HeaderStatus.OtherVersion:
+                throw new UnsupportedStorageFormatException(
+                    version < WalFormat.Version
+                        ? $"The WAL file '{path}' has format version {version}, written by an earlier version of Pravega.Embedded; this version reads only format {WalFormat.Version} and does not migrate. Nothing was changed."
+                        : $"The WAL file '{path}' has format version {version}, newer than this version of Pravega.Embedded reads ({WalFormat.Version}). Nothing was changed.",
+                    path, version, WalFormat.Version);
+            case HeaderStatus.Valid when header.Sequence != seq:
+                throw new StorageCorruptedException(
+                    $"The WAL file '{path}' declares sequence {header.Sequence}: a file was renamed or copied by hand. Nothing was changed.",
+                    dir, name, offset: 0, lsn: null);
+            case HeaderStatus.Valid:
+                return (CopyState.Valid, header);
+            default:
+                return (CopyState.Damaged, default);
+        }
+    }
+}

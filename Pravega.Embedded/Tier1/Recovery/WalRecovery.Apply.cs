@@ -1,0 +1,123 @@
+using System.Buffers;
+
+namespace Pravega.Embedded.Tier1;
+
+internal sealed partial class WalRecovery
+{
+    // ---- phase 2: apply the plan, make the whole log durable (the scan found nothing to refuse) ----
+
+    private RecoveryReport Apply()
+    {
+        int repaired = 0, rebuilt = 0, deleted = 0;
+        long zeroed = 0;
+        var sizes = new SortedDictionary<long, int>();
+        var last = _plans[^1]; // the first file is always part of the log, so there is at least one plan
+        foreach (var plan in _plans)
+        {
+            var file = plan.File;
+            sizes.Add(file.Sequence, file.Size);
+            var handles = new IDeviceFile?[_directories.Count];
+            try
+            {
+                for (int m = 0; m < handles.Length; m++)
+                    if (!plan.Rebuilds(m)) handles[m] = _device.OpenFile(PathOf(m, file.Sequence), DeviceOpenMode.OpenExisting);
+                for (int m = 0; m < handles.Length; m++)
+                {
+                    if (plan.Rebuilds(m))
+                    {
+                        Rebuild(m, plan, handles);
+                        rebuilt++;
+                        continue;
+                    }
+                    var own = handles[m]!;
+                    if (own.Length < file.Size) own.Allocate(file.Size);
+                    foreach (var r in plan.Repairs(m))
+                    {
+                        Copy(handles[r.Source]!, own, r);
+                        repaired++;
+                    }
+                    int zeroEnd = plan.ZeroEnds[m];
+                    if (zeroEnd > plan.End)
+                    {
+                        WriteZeros(own, plan.End, zeroEnd - plan.End);
+                        zeroed += zeroEnd - plan.End;
+                    }
+                    // The last commit may be durable nowhere yet (the previous process may have died in, or failed, its
+                    // fdatasync, and a failed fdatasync can leave pages marked clean that never reached the disk): it is
+                    // written again from the chosen copy, so the flush below really writes it.
+                    if (ReferenceEquals(plan, last) && plan.LastCommitStart >= 0)
+                        foreach (var r in plan.ChosenFrom(plan.LastCommitStart)) Copy(handles[r.Source]!, own, r);
+                    // Everything replayed becomes durable here, before the log opens: also bytes that an earlier process
+                    // (or an interrupted recovery) wrote but never synced, which the page cache still shows.
+                    own.Flush();
+                }
+            }
+            finally
+            {
+                foreach (var h in handles) h?.Dispose();
+            }
+        }
+        foreach (long seq in _pastEnd)
+        {
+            for (int m = 0; m < _directories.Count; m++)
+            {
+                string path = PathOf(m, seq);
+                if (!_device.FileExists(path)) continue;
+                _device.DeleteFile(path);
+                deleted++;
+            }
+        }
+        // Names of log files the previous process created may not be durable yet either.
+        foreach (string dir in _directories) _device.SyncDirectory(dir);
+        return new RecoveryReport(StoreId, checked(_maxGeneration + 1), _records, _expected, last.File.Sequence, last.End, sizes, repaired, rebuilt, zeroed, deleted);
+    }
+
+    /// <summary>Writes a mirror's copy of a file anew (header, then every chosen frame) under a temporary name, then renames it in.</summary>
+    private void Rebuild(int mirror, FilePlan plan, IDeviceFile?[] sources)
+    {
+        var file = plan.File;
+        string final = PathOf(mirror, file.Sequence);
+        string temp = final + WalFormat.TempSuffix;
+        using (var target = _device.OpenFile(temp, DeviceOpenMode.CreateOrTruncate))
+        {
+            target.Allocate(file.Size);
+            var header = new byte[WalFormat.FileHeaderSize];
+            WalFormat.WriteFileHeader(header, new FileHeader(StoreId, file.Sequence, file.Size, file.Generation));
+            target.Write(header, 0);
+            foreach (var r in plan.Chosen) Copy(sources[r.Source]!, target, r);
+            target.Flush();
+        }
+        _device.RenameFile(temp, final);
+        _device.SyncDirectory(_directories[mirror]);
+    }
+
+    private static void WriteZeros(IDeviceFile target, int position, int length)
+    {
+        var zeros = new byte[Math.Min(length, 1 << 20)];
+        for (int done = 0; done < length; done += zeros.Length)
+            target.Write(zeros.AsSpan(0, Math.Min(zeros.Length, length - done)), position + done);
+    }
+
+    private static void Copy(IDeviceFile source, IDeviceFile target, ChosenRange range)
+    {
+        const int Chunk = 1 << 20;
+        var buffer = ArrayPool<byte>.Shared.Rent(Math.Min(Chunk, range.Length));
+        try
+        {
+            for (int done = 0; done < range.Length;)
+            {
+                int size = Math.Min(buffer.Length, range.Length - done);
+                int read = source.Read(buffer.AsSpan(0, size), range.Position + done);
+                if (read != size) throw new IOException($"'{source.Path}' ended while its chosen bytes were copied to '{target.Path}'.");
+                target.Write(buffer.AsSpan(0, size), range.Position + done);
+                done += size;
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    private string PathOf(int mirror, long sequence) => Path.Combine(_directories[mirror], WalFormat.FileName(sequence));
+}
