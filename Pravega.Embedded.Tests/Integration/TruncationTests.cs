@@ -151,4 +151,32 @@ public sealed class TruncationTests : IDisposable
             Assert.Equal(expected, rest.Select(e => e.Event!).Order(StringComparer.Ordinal));
         }
     }
+
+    [Fact]
+    public async Task A_truncated_read_says_the_same_through_the_reader_the_batch_client_and_fetch()
+    {
+        // All three read "the event at this offset" through SegmentReader: each reports the segment's new start.
+        await using var store = await _dir.OpenAsync();
+        await store.CreateStreamAsync("s", "t", segments: 1);
+        await WriteAsync(store, "t", 0, 20);
+        await store.ReaderGroups.CreateReaderGroupAsync("s", "g", ReaderGroupConfig.ForStream("s", "t"));
+        await using var reader = store.CreateReader("r", "s", "g", Serializers.Utf8);
+        var first = await reader.ReadNextEventAsync(TimeSpan.FromSeconds(5));
+        var range = (await store.Batch.ListSegmentsAsync("s", "t").ToListAsync()).Single();
+        var events = await store.ReadAllAsync("s", "t", 20);
+        var cutAt = events[10].EventPointer!;
+        await store.Streams.TruncateStreamAsync("s", "t", new StreamCut("s", "t", new Dictionary<long, long> { [range.SegmentId] = cutAt.Offset }));
+        string startsAt = $"the segment starts at {cutAt.Offset}.";
+
+        var fetched = await Assert.ThrowsAsync<TruncatedDataException>(() => store.FetchEventAsync(first.EventPointer!, Serializers.Utf8));
+        var batch = await Assert.ThrowsAsync<TruncatedDataException>(async () => await store.Batch.ReadSegmentAsync(range, Serializers.Utf8).ToListAsync());
+        var read = await Assert.ThrowsAsync<TruncatedDataException>(() => reader.ReadNextEventAsync(TimeSpan.FromSeconds(5)).AsTask());
+
+        Assert.Contains(startsAt, fetched.Message, StringComparison.Ordinal);
+        Assert.Contains(startsAt, batch.Message, StringComparison.Ordinal);
+        Assert.Contains(startsAt, read.Message, StringComparison.Ordinal);
+        Assert.Equal(Event(10), (await reader.ReadNextEventAsync(TimeSpan.FromSeconds(5))).Event);
+        Assert.Equal(Event(10), await store.FetchEventAsync(cutAt, Serializers.Utf8));
+        Assert.Equal(Enumerable.Range(10, 10).Select(Event), await store.Batch.ReadSegmentAsync(range with { StartOffset = cutAt.Offset }, Serializers.Utf8).ToListAsync());
+    }
 }

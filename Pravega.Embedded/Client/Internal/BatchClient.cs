@@ -1,5 +1,3 @@
-using System.Buffers;
-using System.Buffers.Binary;
 using System.Runtime.CompilerServices;
 using Pravega.Embedded.Controller;
 using Pravega.Embedded.SegmentStore;
@@ -138,31 +136,32 @@ internal sealed class BatchClient(StoreRuntime runtime) : IBatchClient
         }
     }
 
-    /// <summary>Reads the event at <paramref name="offset"/> and moves past it (the WAL read is guarded, never across an await or a yield).</summary>
+    /// <summary>Reads the event at <paramref name="offset"/> and moves past it (the read runs the serializer inside, never across an await or a yield).</summary>
     private Step TryRead<T>(SegmentRange range, Segment data, ref long offset, ISerializer<T> serializer, out T? value)
     {
         value = default;
-        if (offset < data.StartOffset) throw Truncated(range, offset, data.StartOffset);
-        if (!data.TryFind(offset, out var entry))
+        var read = runtime.Reader.ReadEvent(data, offset, serializer);
+        switch (read.Status)
         {
-            if (offset < data.StartOffset) throw Truncated(range, offset, data.StartOffset); // truncated meanwhile
-            return data.IsSealedDurable && offset >= data.DurableLength ? Step.Ended : Step.NoData;
+            case SegmentReadStatus.Event:
+                break;
+            case SegmentReadStatus.Truncated:
+                throw ThrowHelper.Truncated(new SegmentKey(range.Scope, range.Stream, range.SegmentId), offset, read.StartOffset);
+            case SegmentReadStatus.NotAtEventBoundary:
+                if (offset == range.StartOffset)
+                    throw new ArgumentException($"The range's start offset {offset} is not an event boundary of segment {range.SegmentId}.", nameof(range));
+                throw new StorageCorruptedException($"Segment {range.SegmentId} of {range.Scope}/{range.Stream} has no event boundary at offset {offset}.");
+            case SegmentReadStatus.EndOfSegment:
+                return Step.Ended;
+            default:
+                return Step.NoData;
         }
-        if (entry.Offset != offset)
-        {
-            if (offset == range.StartOffset)
-                throw new ArgumentException($"The range's start offset {offset} is not an event boundary of segment {range.SegmentId}.", nameof(range));
-            throw new StorageCorruptedException($"Segment {range.SegmentId} of {range.Scope}/{range.Stream} has no event boundary at offset {offset}.");
-        }
-        if (entry.End > range.EndOffset)
+        if (read.NextOffset > range.EndOffset)
             throw new ArgumentException($"The range's end offset {range.EndOffset} is not an event boundary of segment {range.SegmentId}.", nameof(range));
-        value = runtime.ReadEvent(entry, serializer);
-        offset = entry.End;
+        value = read.Event;
+        offset = read.NextOffset;
         return Step.Event;
     }
-
-    private static TruncatedDataException Truncated(SegmentRange range, long offset, long startOffset) =>
-        new($"Offset {offset} of segment {range.SegmentId} of {range.Scope}/{range.Stream} was truncated: the segment starts at {startOffset}.");
 
     private enum Step
     {

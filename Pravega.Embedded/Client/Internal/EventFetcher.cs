@@ -1,6 +1,3 @@
-using System.Buffers;
-using System.Buffers.Binary;
-using System.Diagnostics.CodeAnalysis;
 using Pravega.Embedded.SegmentStore;
 
 namespace Pravega.Embedded.Client.Internal;
@@ -13,16 +10,11 @@ internal static class EventFetcher
         var stream = runtime.Controller.GetStream(pointer.Segment.Scope, pointer.Segment.Stream);
         if (!stream.TryGetSegment(pointer.Segment.SegmentId, out var segment))
             throw new ArgumentException($"Segment {pointer.Segment} does not exist.", nameof(pointer));
-        if (pointer.Offset < segment.Data.StartOffset) ThrowTruncated(pointer, segment.Data.StartOffset);
-        if (!segment.Data.TryFind(pointer.Offset, out var entry) || entry.Offset != pointer.Offset || entry.Length != pointer.Length)
-        {
-            if (pointer.Offset < segment.Data.StartOffset) ThrowTruncated(pointer, segment.Data.StartOffset); // truncated meanwhile
+        var read = runtime.Reader.ReadEvent(segment.Data, pointer.Offset, serializer);
+        if (read.Status == SegmentReadStatus.Truncated)
+            throw ThrowHelper.Truncated(pointer.Segment, pointer.Offset, read.StartOffset);
+        if (read.Status != SegmentReadStatus.Event || read.Length != pointer.Length)
             throw new ArgumentException($"No event of {pointer.Length} bytes starts at offset {pointer.Offset} of segment {pointer.Segment}.", nameof(pointer));
-        }
-        return runtime.ReadEvent(entry, serializer);
+        return read.Event!;
     }
-
-    [DoesNotReturn]
-    private static void ThrowTruncated(EventPointer pointer, long startOffset) =>
-        throw new TruncatedDataException($"The event at offset {pointer.Offset} of segment {pointer.Segment} was truncated: the segment starts at {startOffset}.");
 }

@@ -1,5 +1,3 @@
-using System.Buffers;
-using System.Buffers.Binary;
 using Pravega.Embedded.SegmentStore;
 
 namespace Pravega.Embedded.Client.Internal;
@@ -158,25 +156,29 @@ internal sealed class EventStreamReader<T> : IEventStreamReader<T>
             {
                 int index = (_next + i) % _owned.Count;
                 var cursor = _owned[index];
-                var segment = cursor.Segment.Data;
-                if (cursor.Offset < segment.StartOffset)
-                {
-                    // As Pravega's reader: the data it would read next is gone; it moves to the head and says so once.
-                    long skippedTo = segment.StartOffset;
-                    cursor.Offset = skippedTo;
-                    throw new TruncatedDataException(
-                        $"Segment {cursor.Key} was truncated at {skippedTo}; the reader moved there. Read again to go on.");
-                }
-                if (cursor.Offset >= cursor.EndOffset || !segment.TryFind(cursor.Offset, out var entry))
+                if (cursor.Offset >= cursor.EndOffset)
                 {
                     sync |= cursor.IsFinished; // give it back to the group
                     continue;
                 }
-                if (entry.Offset != cursor.Offset)
-                    throw new StorageCorruptedException($"Segment {cursor.Key} has no event boundary at offset {cursor.Offset}.");
-                T evt = _runtime.ReadEvent(entry, _serializer);
-                var pointer = new EventPointer(cursor.Key, cursor.Offset, entry.Length);
-                cursor.Offset = entry.End;
+                var read = _runtime.Reader.ReadEvent(cursor.Segment.Data, cursor.Offset, _serializer);
+                if (read.Status != SegmentReadStatus.Event)
+                {
+                    if (read.Status == SegmentReadStatus.Truncated)
+                    {
+                        // As Pravega's reader: the data it would read next is gone; it moves to the head and says so once.
+                        long skipped = cursor.Offset;
+                        cursor.Offset = read.StartOffset;
+                        throw ThrowHelper.Truncated(cursor.Key, skipped, read.StartOffset, " The reader moved there: read again to go on.");
+                    }
+                    if (read.Status == SegmentReadStatus.NotAtEventBoundary)
+                        throw new StorageCorruptedException($"Segment {cursor.Key} has no event boundary at offset {cursor.Offset}.");
+                    sync |= cursor.IsFinished; // at the tail, or ended: give it back to the group
+                    continue;
+                }
+                var evt = read.Event!;
+                var pointer = new EventPointer(cursor.Key, read.Offset, read.Length);
+                cursor.Offset = read.NextOffset;
                 _next = index + 1;
                 return EventRead<T>.Of(evt, CurrentPosition(), pointer);
             }

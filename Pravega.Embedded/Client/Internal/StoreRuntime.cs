@@ -1,5 +1,3 @@
-using System.Buffers;
-using System.Buffers.Binary;
 using System.Collections.Concurrent;
 using Pravega.Embedded.Controller;
 using Pravega.Embedded.SegmentStore;
@@ -11,16 +9,19 @@ internal sealed class StoreRuntime
 {
     private readonly ConcurrentDictionary<(string Scope, string Group), ReaderGroupCoordinator> _groups = new();
     private volatile bool _disposed;
-    private int _activeReads;
 
     public StoreRuntime(SegmentContainer container, StreamController controller, TimeProvider time)
     {
         Container = container;
         Controller = controller;
         Time = time;
+        Reader = new SegmentReader(container, typeof(StreamStore).FullName!);
     }
 
     public SegmentContainer Container { get; }
+
+    /// <summary>Reads the event at an offset of a segment, for readers, the batch client and FetchEventAsync.</summary>
+    public SegmentReader Reader { get; }
     public StreamController Controller { get; }
     public TimeProvider Time { get; }
 
@@ -84,7 +85,7 @@ internal sealed class StoreRuntime
     {
         _disposed = true;
         Closing.Signal();
-        while (Volatile.Read(ref _activeReads) > 0) await Task.Delay(1).ConfigureAwait(false);
+        await Reader.CloseAsync().ConfigureAwait(false);
         foreach (var coordinator in _groups.Values)
         {
             // Closing the store is a graceful stop for its readers: the groups keep their positions.
@@ -99,38 +100,6 @@ internal sealed class StoreRuntime
             coordinator.Dispose();
         }
         _groups.Clear();
-    }
-
-    /// <summary>Enters a read of mapped WAL memory (pair with <see cref="ExitRead"/>); throws once the store is disposing.</summary>
-    public void EnterRead()
-    {
-        Interlocked.Increment(ref _activeReads);
-        if (!_disposed) return;
-        Interlocked.Decrement(ref _activeReads);
-        ThrowIfDisposed();
-    }
-
-    public void ExitRead() => Interlocked.Decrement(ref _activeReads);
-
-    /// <summary>
-    /// Deserializes the event of a durable index entry (segment bytes <c>[i32 length][event]</c>) straight from the
-    /// mapped WAL, inside <see cref="EnterRead"/>/<see cref="ExitRead"/>: the serializer sees memory that is valid only
-    /// during the call.
-    /// </summary>
-    public T ReadEvent<T>(in SegmentIndexEntry entry, ISerializer<T> serializer)
-    {
-        EnterRead();
-        try
-        {
-            using var lease = Container.Read(entry);
-            var bytes = lease.Memory;
-            int length = BinaryPrimitives.ReadInt32LittleEndian(bytes.Span);
-            return serializer.Deserialize(new ReadOnlySequence<byte>(bytes.Slice(SegmentContainer.EventHeaderSize, length)));
-        }
-        finally
-        {
-            ExitRead();
-        }
     }
 
     /// <summary>

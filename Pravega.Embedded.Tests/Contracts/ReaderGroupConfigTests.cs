@@ -1,6 +1,6 @@
 using Xunit;
 
-namespace Pravega.Embedded.Tests.Client;
+namespace Pravega.Embedded.Tests.Contracts;
 
 public sealed class ReaderGroupConfigTests
 {

@@ -3,7 +3,7 @@ using FsCheck.Fluent;
 using FsCheck.Xunit;
 using Xunit;
 
-namespace Pravega.Embedded.Tests.Client;
+namespace Pravega.Embedded.Tests.Contracts;
 
 public sealed class StreamCutTests
 {

@@ -37,4 +37,11 @@ internal static class ThrowHelper
     [DoesNotReturn]
     public static void ThrowInvalidToken(string tokenKind, string paramName, string detail) =>
         throw new ArgumentException($"The text is not a valid {tokenKind} token ({detail}).", paramName);
+
+    /// <summary>
+    /// The one message for a read below a segment's start offset (reader, batch client, FetchEventAsync), so that
+    /// every path names the offset asked for and where the segment starts now.
+    /// </summary>
+    public static TruncatedDataException Truncated(SegmentKey segment, long offset, long startOffset, string? then = null) =>
+        new($"Offset {offset} of segment {segment} was truncated: the segment starts at {startOffset}.{then}");
 }
