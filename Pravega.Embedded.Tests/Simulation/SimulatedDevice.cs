@@ -200,7 +200,15 @@ internal sealed partial class SimulatedDevice : IStorageDevice
     /// and the next opener sees the durable state that results.
     /// </summary>
     /// <returns>What happened to each pending change, to print when a test fails.</returns>
-    public IReadOnlyList<string> PowerFail(Random random)
+    public IReadOnlyList<string> PowerFail(Random random) => PowerFail(random, worstCase: false);
+
+    /// <summary>
+    /// The worst power cut: every change not yet flushed or synced is lost (the outcome <see cref="PowerFail(Random)"/>
+    /// draws only sometimes), for tests that must show what an unsynced byte costs.
+    /// </summary>
+    public IReadOnlyList<string> PowerFailLosingEverythingUnflushed() => PowerFail(new Random(0), worstCase: true);
+
+    private IReadOnlyList<string> PowerFail(Random random, bool worstCase)
     {
         ArgumentNullException.ThrowIfNull(random);
         lock (Gate)
@@ -208,7 +216,7 @@ internal sealed partial class SimulatedDevice : IStorageDevice
             var report = new List<string>();
             foreach (var change in _pendingEntries)
             {
-                bool kept = random.Next(2) == 0;
+                bool kept = !worstCase && random.Next(2) == 0;
                 if (kept) change.Apply(_durable);
                 report.Add($"{(kept ? "kept" : "lost")} {change}");
             }
@@ -217,7 +225,7 @@ internal sealed partial class SimulatedDevice : IStorageDevice
             survivors.Sort((a, b) => a.Value.Id.CompareTo(b.Value.Id));
             foreach (var (path, node) in survivors)
             {
-                string? outcome = node.PowerFail(random);
+                string? outcome = node.PowerFail(random, worstCase);
                 if (outcome is not null) report.Add($"'{path}': {outcome}");
             }
             _visible.Clear();

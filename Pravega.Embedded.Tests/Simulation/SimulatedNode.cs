@@ -101,13 +101,13 @@ internal sealed class SimulatedNode
     /// reordered writes within the flush interval). The page cache is lost: the volatile image becomes the durable one.
     /// </summary>
     /// <returns>What happened, for a failure message; null when nothing was pending.</returns>
-    public string? PowerFail(Random random)
+    public string? PowerFail(Random random, bool worstCase = false)
     {
         string? outcome = null;
         int n = _pending.Count;
         if (n > 0)
         {
-            int choice = random.Next(5);
+            int choice = worstCase ? 0 : random.Next(5);
             if (choice == 4 && n < 2) choice = 2;
             switch (choice)
             {
