@@ -208,9 +208,16 @@ internal sealed class SegmentContainer : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Test seam: called on the flusher thread with each new durable LSN before anything of it becomes visible. A hook
+    /// that blocks holds back durability and every acknowledgement (the WAL moves its durable LSN only afterwards).
+    /// </summary>
+    internal Action<long>? BeforeDurable { get; set; }
+
     /// <summary>On the flusher thread: everything up to <paramref name="lsn"/> is durable; make it readable.</summary>
     private void OnDurable(long lsn)
     {
+        BeforeDurable?.Invoke(lsn);
         lock (Lock)
         {
             while (_pending.TryPeek(out var effect) && effect.Lsn <= lsn)
