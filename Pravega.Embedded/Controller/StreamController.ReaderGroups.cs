@@ -6,13 +6,16 @@ internal sealed partial class StreamController
     private const MetadataRecordType ReaderGroupSnapshotRecord = (MetadataRecordType)16;
     private const MetadataRecordType ResetReaderGroupRecord = (MetadataRecordType)17;
 
-    /// <summary>Records a group's state durably (nothing if the group was deleted or reset since).</summary>
+    /// <summary>
+    /// Records a group's state durably; nothing if the group is no longer the one its scope holds under that name
+    /// (deleted, re-created) or was reset since the snapshot was taken.
+    /// </summary>
     public async Task SaveReaderGroupSnapshotAsync(ReaderGroupState group, ReaderGroupSnapshot snapshot, CancellationToken ct)
     {
         long lsn;
         lock (Lock)
         {
-            if (group.IsDeleted || group.Generation != snapshot.Generation) return;
+            if (!IsCurrent(group) || group.Generation != snapshot.Generation) return;
             lsn = _container.AppendMetadata(MetadataCodec.Encode(ReaderGroupSnapshotRecord, w =>
             {
                 w.Write(group.Scope);
@@ -107,6 +110,11 @@ internal sealed partial class StreamController
         }
     }
 
+    /// <summary>The group is the one its scope holds under its name (container lock).</summary>
+    private bool IsCurrent(ReaderGroupState group) =>
+        !group.IsDeleted && _scopes.TryGetValue(group.Scope, out var scope)
+        && scope.ReaderGroups.TryGetValue(group.Name, out var current) && ReferenceEquals(current, group);
+
     private static bool IsReaderGroupRecord(MetadataRecordType type) =>
         type is MetadataRecordType.CreateReaderGroup or MetadataRecordType.DeleteReaderGroup
             or ReaderGroupSnapshotRecord or ResetReaderGroupRecord;
@@ -130,8 +138,13 @@ internal sealed partial class StreamController
             }
             case ReaderGroupSnapshotRecord:
             {
-                var g = _scopes[r.ReadString()].ReaderGroups[r.ReadString()];
-                g.Snapshot = ReaderGroupSnapshot.Read(r);
+                // Written only for the group its scope holds, of the snapshot's generation (checked at the write, in
+                // record order); checked again here, so that a record written before that check existed (the group or
+                // its scope since deleted) is skipped instead of making the store unopenable.
+                string scope = r.ReadString(), name = r.ReadString();
+                var snapshot = ReaderGroupSnapshot.Read(r);
+                if (_scopes.TryGetValue(scope, out var sc) && sc.ReaderGroups.TryGetValue(name, out var g) && g.Generation == snapshot.Generation)
+                    g.Snapshot = snapshot;
                 break;
             }
             case ResetReaderGroupRecord:

@@ -41,6 +41,9 @@ internal sealed partial class StreamController : IMetadataLog
             if (!_scopes.TryGetValue(scope, out var s)) return false;
             if (s.Streams.Count > 0)
                 throw new InvalidOperationException($"Scope '{scope}' still holds {s.Streams.Count} stream(s); delete them first.");
+            // As Pravega, only an empty scope goes: a group left behind would name a scope that no longer exists.
+            if (s.ReaderGroups.Count > 0)
+                throw new InvalidOperationException($"Scope '{scope}' still holds {s.ReaderGroups.Count} reader group(s); delete them first.");
             lsn = _container.AppendMetadata(MetadataCodec.Encode(MetadataRecordType.DeleteScope, w => w.Write(scope)));
         }
         await WhenDurable(lsn, ct).ConfigureAwait(false);
