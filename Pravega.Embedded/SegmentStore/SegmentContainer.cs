@@ -159,11 +159,19 @@ internal sealed class SegmentContainer : IAsyncDisposable
             destination[0] = (byte)RecordType.Metadata;
             r.CopyTo(destination[1..]);
         }, out _);
+        LastMetadataLsn = lsn;
         CurrentLsn = lsn;
         _metadata.Apply(record, this);
         CurrentLsn = 0;
         return lsn;
     }
+
+    /// <summary>
+    /// The LSN of the last metadata record accepted (caller holds <see cref="Lock"/>); 0 if none since the store opened
+    /// (replayed records are durable already). Metadata is applied when accepted, so whoever reports metadata state
+    /// waits for this LSN first: then what it reports is durable.
+    /// </summary>
+    public long LastMetadataLsn { get; private set; }
 
     /// <summary>The LSN of the metadata record being applied (0 during replay: it is durable already).</summary>
     public long CurrentLsn { get; private set; }

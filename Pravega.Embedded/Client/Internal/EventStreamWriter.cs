@@ -95,7 +95,7 @@ internal sealed class EventStreamWriter<T> : IEventStreamWriter<T>
         }
         catch (Exception e) when (e is not ArgumentException)
         {
-            return Task.FromException<WriteResult>(e);
+            return _runtime.Fail<WriteResult>(e); // "sealed", "no such stream": reported once that is durable
         }
     }
 
@@ -120,6 +120,11 @@ internal sealed class EventStreamWriter<T> : IEventStreamWriter<T>
                 ThrowIfDisposed();
                 lsn = Append(stream, point, bytes, eventNumber, out duplicate);
             }
+        }
+        catch (PravegaException)
+        {
+            await _runtime.Controller.WhenObservedDurableAsync(CancellationToken.None).ConfigureAwait(false); // see WriteAsync
+            throw;
         }
         finally
         {
@@ -189,7 +194,7 @@ internal sealed class EventStreamWriter<T> : IEventStreamWriter<T>
         }
         catch (Exception e)
         {
-            return Task.FromException(e);
+            return _runtime.Fail<bool>(e);
         }
     }
 
