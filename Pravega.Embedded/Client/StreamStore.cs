@@ -41,6 +41,9 @@ public sealed partial class StreamStore : IStreamStore
     /// <inheritdoc/>
     public IBatchClient Batch { get; }
 
+    /// <summary>The store's shared state (internal: tests reach the container and controller through it).</summary>
+    internal StoreRuntime Runtime => _runtime;
+
     /// <summary>Applies retention policies on the store's timer (internal: tests wait for its passes).</summary>
     internal RetentionService Retention { get; }
 

@@ -6,77 +6,65 @@ internal sealed partial class StreamController
     private const MetadataRecordType ReaderGroupSnapshotRecord = (MetadataRecordType)16;
     private const MetadataRecordType ResetReaderGroupRecord = (MetadataRecordType)17;
 
-    /// <summary>Records a group's state durably (nothing if the group was deleted or reset since).</summary>
-    public async Task SaveReaderGroupSnapshotAsync(ReaderGroupState group, ReaderGroupSnapshot snapshot, CancellationToken ct)
+    /// <summary>
+    /// Records a group's state durably; nothing if the group is no longer the one its scope holds under that name
+    /// (deleted, re-created) or was reset since the snapshot was taken.
+    /// </summary>
+    public Task SaveReaderGroupSnapshotAsync(ReaderGroupState group, ReaderGroupSnapshot snapshot, CancellationToken ct) => Run(() =>
     {
-        long lsn;
-        lock (Lock)
+        if (!IsCurrent(group) || group.Generation != snapshot.Generation) return false;
+        _container.AppendMetadata(MetadataCodec.Encode(ReaderGroupSnapshotRecord, w =>
         {
-            if (group.IsDeleted || group.Generation != snapshot.Generation) return;
-            lsn = _container.AppendMetadata(MetadataCodec.Encode(ReaderGroupSnapshotRecord, w =>
-            {
-                w.Write(group.Scope);
-                w.Write(group.Name);
-                snapshot.Write(w);
-            }));
-        }
-        await WhenDurable(lsn, ct).ConfigureAwait(false);
-    }
+            w.Write(group.Scope);
+            w.Write(group.Name);
+            snapshot.Write(w);
+        }));
+        return true;
+    }, ct);
 
     /// <summary>Gives a group a new configuration and generation; its readers must reinitialize.</summary>
-    public async Task ResetReaderGroupAsync(string scope, string group, ReaderGroupConfig config, CancellationToken ct)
+    public Task ResetReaderGroupAsync(string scope, string group, ReaderGroupConfig config, CancellationToken ct) => Run(() =>
     {
-        long lsn;
-        lock (Lock)
+        if (!RequireScope(scope).ReaderGroups.ContainsKey(group))
+            throw new ReaderGroupNotFoundException($"Reader group '{group}' does not exist in scope '{scope}'.");
+        ValidateSelections(config);
+        _container.AppendMetadata(MetadataCodec.Encode(ResetReaderGroupRecord, w =>
         {
-            if (!RequireScope(scope).ReaderGroups.ContainsKey(group))
-                throw new ReaderGroupNotFoundException($"Reader group '{group}' does not exist in scope '{scope}'.");
-            ValidateSelections(config);
-            lsn = _container.AppendMetadata(MetadataCodec.Encode(ResetReaderGroupRecord, w =>
-            {
-                w.Write(scope);
-                w.Write(group);
-                MetadataCodec.Write(w, config);
-            }));
-        }
-        await WhenDurable(lsn, ct).ConfigureAwait(false);
-    }
-
-    public async Task<bool> CreateReaderGroupAsync(string scope, string group, ReaderGroupConfig config, CancellationToken ct)
-    {
-        long lsn;
-        lock (Lock)
-        {
-            if (RequireScope(scope).ReaderGroups.ContainsKey(group)) return false;
-            ValidateSelections(config);
-            lsn = _container.AppendMetadata(MetadataCodec.Encode(MetadataRecordType.CreateReaderGroup, w =>
-            {
-                w.Write(scope);
-                w.Write(group);
-                MetadataCodec.Write(w, config);
-            }));
-        }
-        await WhenDurable(lsn, ct).ConfigureAwait(false);
+            w.Write(scope);
+            w.Write(group);
+            MetadataCodec.Write(w, config);
+        }));
         return true;
-    }
+    }, ct);
 
-    public async Task<bool> DeleteReaderGroupAsync(string scope, string group, CancellationToken ct)
+    public Task<bool> CreateReaderGroupAsync(string scope, string group, ReaderGroupConfig config, CancellationToken ct) => Run(() =>
     {
-        long lsn;
-        lock (Lock)
+        if (RequireScope(scope).ReaderGroups.ContainsKey(group)) return false;
+        ValidateSelections(config);
+        _container.AppendMetadata(MetadataCodec.Encode(MetadataRecordType.CreateReaderGroup, w =>
         {
-            if (!_scopes.TryGetValue(scope, out var sc) || !sc.ReaderGroups.ContainsKey(group)) return false;
-            lsn = _container.AppendMetadata(MetadataCodec.Encode(MetadataRecordType.DeleteReaderGroup, w =>
-            {
-                w.Write(scope);
-                w.Write(group);
-            }));
-        }
-        await WhenDurable(lsn, ct).ConfigureAwait(false);
+            w.Write(scope);
+            w.Write(group);
+            MetadataCodec.Write(w, config);
+        }));
         return true;
-    }
+    }, ct);
 
-    /// <summary>The group, or <see cref="ScopeNotFoundException"/> / <see cref="ReaderGroupNotFoundException"/>.</summary>
+    public Task<bool> DeleteReaderGroupAsync(string scope, string group, CancellationToken ct) => Run(() =>
+    {
+        if (!_scopes.TryGetValue(scope, out var sc) || !sc.ReaderGroups.ContainsKey(group)) return false;
+        _container.AppendMetadata(MetadataCodec.Encode(MetadataRecordType.DeleteReaderGroup, w =>
+        {
+            w.Write(scope);
+            w.Write(group);
+        }));
+        return true;
+    }, ct);
+
+    /// <summary>
+    /// The group, or <see cref="ScopeNotFoundException"/> / <see cref="ReaderGroupNotFoundException"/>, as accepted: a
+    /// caller that reports what it found first waits for <see cref="WhenObservedDurableAsync"/>.
+    /// </summary>
     public ReaderGroupState GetReaderGroup(string scope, string group)
     {
         lock (Lock)
@@ -107,6 +95,11 @@ internal sealed partial class StreamController
         }
     }
 
+    /// <summary>The group is the one its scope holds under its name (container lock).</summary>
+    private bool IsCurrent(ReaderGroupState group) =>
+        !group.IsDeleted && _scopes.TryGetValue(group.Scope, out var scope)
+        && scope.ReaderGroups.TryGetValue(group.Name, out var current) && ReferenceEquals(current, group);
+
     private static bool IsReaderGroupRecord(MetadataRecordType type) =>
         type is MetadataRecordType.CreateReaderGroup or MetadataRecordType.DeleteReaderGroup
             or ReaderGroupSnapshotRecord or ResetReaderGroupRecord;
@@ -130,8 +123,13 @@ internal sealed partial class StreamController
             }
             case ReaderGroupSnapshotRecord:
             {
-                var g = _scopes[r.ReadString()].ReaderGroups[r.ReadString()];
-                g.Snapshot = ReaderGroupSnapshot.Read(r);
+                // Written only for the group its scope holds, of the snapshot's generation (checked at the write, in
+                // record order); checked again here, so that a record written before that check existed (the group or
+                // its scope since deleted) is skipped instead of making the store unopenable.
+                string scope = r.ReadString(), name = r.ReadString();
+                var snapshot = ReaderGroupSnapshot.Read(r);
+                if (_scopes.TryGetValue(scope, out var sc) && sc.ReaderGroups.TryGetValue(name, out var g) && g.Generation == snapshot.Generation)
+                    g.Snapshot = snapshot;
                 break;
             }
             case ResetReaderGroupRecord:

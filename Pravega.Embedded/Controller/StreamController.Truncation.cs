@@ -16,28 +16,24 @@ internal sealed partial class StreamController
     /// The cut is not a valid cut of this stream, an offset is beyond its segment's durable length, or is not an event
     /// boundary (ParamName <c>cut</c>).
     /// </exception>
-    public async Task TruncateStreamAsync(string scope, string stream, StreamCut cut, CancellationToken ct)
+    public Task TruncateStreamAsync(string scope, string stream, StreamCut cut, CancellationToken ct) => Run(() =>
     {
-        long lsn;
-        lock (Lock)
+        var s = RequireStream(scope, stream);
+        if (s.IsSealed) throw new StreamSealedException($"Stream {s} is sealed and cannot be truncated.");
+        var positions = ResolveCut(s, cut, nameof(cut));
+        foreach (var (segment, offset) in positions)
         {
-            var s = RequireStream(scope, stream);
-            if (s.IsSealed) throw new StreamSealedException($"Stream {s} is sealed and cannot be truncated.");
-            var positions = ResolveCut(s, cut, nameof(cut));
-            foreach (var (segment, offset) in positions)
-            {
-                var data = segment.Data;
-                if (offset > data.DurableLength)
-                    throw new ArgumentException($"Offset {offset} of segment {segment.SegmentId} is beyond its durable length {data.DurableLength}.", nameof(cut));
-                if (offset > data.AcceptedStartOffset && !data.IsEventBoundary(offset))
-                    throw new ArgumentException($"Offset {offset} of segment {segment.SegmentId} is not an event boundary.", nameof(cut));
-            }
-            lsn = AppendTruncation(s, positions);
+            var data = segment.Data;
+            if (offset > data.DurableLength)
+                throw new ArgumentException($"Offset {offset} of segment {segment.SegmentId} is beyond its durable length {data.DurableLength}.", nameof(cut));
+            if (offset > data.AcceptedStartOffset && !data.IsEventBoundary(offset))
+                throw new ArgumentException($"Offset {offset} of segment {segment.SegmentId} is not an event boundary.", nameof(cut));
         }
-        // Nothing to move: still wait until an earlier truncation in flight is durable, so that this call's effect
-        // (the head at or after the cut) holds when it completes.
-        await WhenDurable(lsn == 0 ? _container.Log.LastAppendedLsn : lsn, ct).ConfigureAwait(false);
-    }
+        // Nothing to move: Run still waits until an earlier truncation in flight is durable, so that this call's
+        // effect (the head at or after the cut) holds when it completes.
+        AppendTruncation(s, positions);
+        return true;
+    }, ct);
 
     /// <summary>
     /// The stream's head (container lock): each first-epoch segment at its start offset.

@@ -5,7 +5,8 @@ namespace Pravega.Embedded.Controller;
 /// <summary>
 /// The controller: scopes, streams, their segments and reader groups. Every change is validated and written as a
 /// metadata record of the container under the container lock, applied at once, and acknowledged when durable;
-/// replay applies the same records in the same order, so the state after reopen is the state acknowledged.
+/// replay applies the same records in the same order, so the state after reopen is the state acknowledged. Every
+/// answer about this state waits until the records it may depend on are durable (<see cref="Run{T}"/>).
 /// </summary>
 internal sealed partial class StreamController : IMetadataLog
 {
@@ -21,113 +22,140 @@ internal sealed partial class StreamController : IMetadataLog
 
     // ---- scopes ----
 
-    public async Task<bool> CreateScopeAsync(string scope, CancellationToken ct)
+    public Task<bool> CreateScopeAsync(string scope, CancellationToken ct) => Run(() =>
     {
-        long lsn;
-        lock (Lock)
-        {
-            if (_scopes.ContainsKey(scope)) return false;
-            lsn = _container.AppendMetadata(MetadataCodec.Encode(MetadataRecordType.CreateScope, w => w.Write(scope)));
-        }
-        await WhenDurable(lsn, ct).ConfigureAwait(false);
+        if (_scopes.ContainsKey(scope)) return false;
+        _container.AppendMetadata(MetadataCodec.Encode(MetadataRecordType.CreateScope, w => w.Write(scope)));
         return true;
-    }
+    }, ct);
 
-    public async Task<bool> DeleteScopeAsync(string scope, CancellationToken ct)
+    public Task<bool> DeleteScopeAsync(string scope, CancellationToken ct) => Run(() =>
     {
-        long lsn;
-        lock (Lock)
-        {
-            if (!_scopes.TryGetValue(scope, out var s)) return false;
-            if (s.Streams.Count > 0)
-                throw new InvalidOperationException($"Scope '{scope}' still holds {s.Streams.Count} stream(s); delete them first.");
-            lsn = _container.AppendMetadata(MetadataCodec.Encode(MetadataRecordType.DeleteScope, w => w.Write(scope)));
-        }
-        await WhenDurable(lsn, ct).ConfigureAwait(false);
+        if (!_scopes.TryGetValue(scope, out var s)) return false;
+        if (s.Streams.Count > 0)
+            throw new InvalidOperationException($"Scope '{scope}' still holds {s.Streams.Count} stream(s); delete them first.");
+        // As Pravega, only an empty scope goes: a group left behind would name a scope that no longer exists.
+        if (s.ReaderGroups.Count > 0)
+            throw new InvalidOperationException($"Scope '{scope}' still holds {s.ReaderGroups.Count} reader group(s); delete them first.");
+        _container.AppendMetadata(MetadataCodec.Encode(MetadataRecordType.DeleteScope, w => w.Write(scope)));
         return true;
-    }
+    }, ct);
 
-    public IReadOnlyList<string> ListScopes()
-    {
-        lock (Lock) return [.. _scopes.Keys.Order(StringComparer.Ordinal)];
-    }
+    public Task<IReadOnlyList<string>> ListScopesAsync(CancellationToken ct) =>
+        Run<IReadOnlyList<string>>(() => [.. _scopes.Keys.Order(StringComparer.Ordinal)], ct);
 
     // ---- streams ----
 
-    public async Task<bool> CreateStreamAsync(string scope, string stream, StreamConfiguration config, CancellationToken ct)
+    public Task<bool> CreateStreamAsync(string scope, string stream, StreamConfiguration config, CancellationToken ct) => Run(() =>
     {
-        long lsn;
-        lock (Lock)
+        if (RequireScope(scope).Streams.ContainsKey(stream)) return false;
+        long id = _nextStreamId;
+        _container.AppendMetadata(MetadataCodec.Encode(MetadataRecordType.CreateStream, w =>
         {
-            if (RequireScope(scope).Streams.ContainsKey(stream)) return false;
-            long id = _nextStreamId;
-            lsn = _container.AppendMetadata(MetadataCodec.Encode(MetadataRecordType.CreateStream, w =>
-            {
-                w.Write(scope);
-                w.Write(stream);
-                w.Write(id);
-                MetadataCodec.Write(w, config);
-            }));
-        }
-        await WhenDurable(lsn, ct).ConfigureAwait(false);
+            w.Write(scope);
+            w.Write(stream);
+            w.Write(id);
+            MetadataCodec.Write(w, config);
+        }));
         return true;
-    }
+    }, ct);
 
-    public async Task UpdateStreamAsync(string scope, string stream, StreamConfiguration config, CancellationToken ct)
+    public Task UpdateStreamAsync(string scope, string stream, StreamConfiguration config, CancellationToken ct) => Run(() =>
     {
-        long lsn;
-        lock (Lock)
+        var s = RequireStream(scope, stream);
+        if (s.IsSealed) throw new StreamSealedException($"Stream {s} is sealed and cannot be updated.");
+        if (config.ScalingPolicy.Kind != ScalingPolicyKind.Fixed || s.Config.ScalingPolicy.Kind != ScalingPolicyKind.Fixed)
         {
-            var s = RequireStream(scope, stream);
-            if (s.IsSealed) throw new StreamSealedException($"Stream {s} is sealed and cannot be updated.");
-            if (config.ScalingPolicy.Kind != ScalingPolicyKind.Fixed || s.Config.ScalingPolicy.Kind != ScalingPolicyKind.Fixed)
-            {
-                if (config.ScalingPolicy != s.Config.ScalingPolicy)
-                    throw new NotSupportedException("Changing to or from an auto-scaling policy needs auto-scaling, which is not implemented yet (issue: scaling).");
-            }
-            lsn = _container.AppendMetadata(MetadataCodec.Encode(MetadataRecordType.UpdateStream, w =>
-            {
-                w.Write(s.Id);
-                MetadataCodec.Write(w, config);
-            }));
+            if (config.ScalingPolicy != s.Config.ScalingPolicy)
+                throw new NotSupportedException("Changing to or from an auto-scaling policy needs auto-scaling, which is not implemented yet (issue: scaling).");
         }
-        await WhenDurable(lsn, ct).ConfigureAwait(false);
-    }
-
-    public async Task SealStreamAsync(string scope, string stream, CancellationToken ct)
-    {
-        long lsn;
-        lock (Lock)
+        _container.AppendMetadata(MetadataCodec.Encode(MetadataRecordType.UpdateStream, w =>
         {
-            var s = RequireStream(scope, stream);
-            if (s.IsSealed) lsn = 0; // sealing twice is not an error, as in Pravega
-            else lsn = _container.AppendMetadata(MetadataCodec.Encode(MetadataRecordType.SealStream, w => w.Write(s.Id)));
-        }
-        await WhenDurable(lsn == 0 ? _container.Log.LastAppendedLsn : lsn, ct).ConfigureAwait(false);
-    }
-
-    public async Task<bool> DeleteStreamAsync(string scope, string stream, CancellationToken ct)
-    {
-        long lsn;
-        lock (Lock)
-        {
-            if (!_scopes.TryGetValue(scope, out var sc) || !sc.Streams.TryGetValue(stream, out var s)) return false;
-            if (!s.IsSealed) throw new InvalidOperationException($"Stream {s} must be sealed before it is deleted.");
-            lsn = _container.AppendMetadata(MetadataCodec.Encode(MetadataRecordType.DeleteStream, w => w.Write(s.Id)));
-        }
-        await WhenDurable(lsn, ct).ConfigureAwait(false);
+            w.Write(s.Id);
+            MetadataCodec.Write(w, config);
+        }));
         return true;
-    }
+    }, ct);
 
-    public IReadOnlyList<string> ListStreams(string scope)
+    public Task SealStreamAsync(string scope, string stream, CancellationToken ct) => Run(() =>
     {
-        lock (Lock) return [.. RequireScope(scope).Streams.Keys.Order(StringComparer.Ordinal)];
-    }
+        var s = RequireStream(scope, stream);
+        // Sealing twice is not an error, as in Pravega; it completes once the first seal is durable.
+        if (!s.IsSealed) _container.AppendMetadata(MetadataCodec.Encode(MetadataRecordType.SealStream, w => w.Write(s.Id)));
+        return true;
+    }, ct);
 
-    /// <summary>The stream, or <see cref="ScopeNotFoundException"/> / <see cref="StreamNotFoundException"/>.</summary>
+    public Task<bool> DeleteStreamAsync(string scope, string stream, CancellationToken ct) => Run(() =>
+    {
+        if (!_scopes.TryGetValue(scope, out var sc) || !sc.Streams.TryGetValue(stream, out var s)) return false;
+        if (!s.IsSealed) throw new InvalidOperationException($"Stream {s} must be sealed before it is deleted.");
+        _container.AppendMetadata(MetadataCodec.Encode(MetadataRecordType.DeleteStream, w => w.Write(s.Id)));
+        return true;
+    }, ct);
+
+    public Task<IReadOnlyList<string>> ListStreamsAsync(string scope, CancellationToken ct) =>
+        Run<IReadOnlyList<string>>(() => [.. RequireScope(scope).Streams.Keys.Order(StringComparer.Ordinal)], ct);
+
+    /// <summary>
+    /// The stream, or <see cref="ScopeNotFoundException"/> / <see cref="StreamNotFoundException"/>, as accepted: a
+    /// caller that reports what it found first waits for <see cref="WhenObservedDurableAsync"/>.
+    /// </summary>
     public StreamState GetStream(string scope, string stream)
     {
         lock (Lock) return RequireStream(scope, stream);
+    }
+
+    // ---- accepted and durable state ----
+
+    /// <summary>
+    /// Runs a change or a read of controller state under the container lock, and completes, with its result or its
+    /// exception, only once every metadata record accepted by then (its own included) is durable.
+    /// </summary>
+    /// <remarks>
+    /// Records are applied when accepted, so that the next change is validated against them (segments keep accepted
+    /// and durable state apart for the same reason). What a caller is told must survive a crash, so no answer that
+    /// may depend on a record leaves before that record is durable: a second <c>CreateScopeAsync</c> does not answer
+    /// "exists", nor a list show a scope, before the first creation is durable.
+    /// </remarks>
+    private Task<T> Run<T>(Func<T> underLock, CancellationToken ct)
+    {
+        T result = default!;
+        Exception? error = null;
+        long lsn;
+        lock (Lock)
+        {
+            try
+            {
+                result = underLock();
+            }
+#pragma warning disable CA1031 // the exception is the caller's answer: it goes into the returned task
+            catch (Exception e)
+#pragma warning restore CA1031
+            {
+                error = e;
+            }
+            lsn = _container.LastMetadataLsn;
+        }
+        if (lsn <= _container.Log.DurableLsn) return error is null ? Task.FromResult(result) : Task.FromException<T>(error);
+        return AfterDurableAsync(WhenDurable(lsn, ct), result, error);
+    }
+
+    private static async Task<T> AfterDurableAsync<T>(Task durable, T result, Exception? error)
+    {
+        await durable.ConfigureAwait(false);
+        if (error is not null) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(error);
+        return result;
+    }
+
+    /// <summary>
+    /// Completes once every metadata record accepted so far is durable: a caller that read controller state (or got
+    /// an exception from it) outside <see cref="Run{T}"/> waits for this before it reports what it found.
+    /// </summary>
+    public Task WhenObservedDurableAsync(CancellationToken ct)
+    {
+        long lsn;
+        lock (Lock) lsn = _container.LastMetadataLsn;
+        return WhenDurable(lsn, ct);
     }
 
     // ---- applying records (under the container lock, when written and on replay) ----

@@ -159,11 +159,19 @@ internal sealed class SegmentContainer : IAsyncDisposable
             destination[0] = (byte)RecordType.Metadata;
             r.CopyTo(destination[1..]);
         }, out _);
+        LastMetadataLsn = lsn;
         CurrentLsn = lsn;
         _metadata.Apply(record, this);
         CurrentLsn = 0;
         return lsn;
     }
+
+    /// <summary>
+    /// The LSN of the last metadata record accepted (caller holds <see cref="Lock"/>); 0 if none since the store opened
+    /// (replayed records are durable already). Metadata is applied when accepted, so whoever reports metadata state
+    /// waits for this LSN first: then what it reports is durable.
+    /// </summary>
+    public long LastMetadataLsn { get; private set; }
 
     /// <summary>The LSN of the metadata record being applied (0 during replay: it is durable already).</summary>
     public long CurrentLsn { get; private set; }
@@ -208,9 +216,16 @@ internal sealed class SegmentContainer : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Test seam: called on the flusher thread with each new durable LSN before anything of it becomes visible. A hook
+    /// that blocks holds back durability and every acknowledgement (the WAL moves its durable LSN only afterwards).
+    /// </summary>
+    internal Action<long>? BeforeDurable { get; set; }
+
     /// <summary>On the flusher thread: everything up to <paramref name="lsn"/> is durable; make it readable.</summary>
     private void OnDurable(long lsn)
     {
+        BeforeDurable?.Invoke(lsn);
         lock (Lock)
         {
             while (_pending.TryPeek(out var effect) && effect.Lsn <= lsn)

@@ -62,7 +62,8 @@ internal sealed class EventStreamReader<T> : IEventStreamReader<T>
         }
         catch (Exception e)
         {
-            return ValueTask.FromException<EventRead<T>>(e);
+            // "No such group" and the like are reported once the metadata they may depend on is durable.
+            return e is PravegaException ? new ValueTask<EventRead<T>>(_runtime.Fail<EventRead<T>>(e)) : ValueTask.FromException<EventRead<T>>(e);
         }
         finally
         {

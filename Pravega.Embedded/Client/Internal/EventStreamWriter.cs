@@ -57,6 +57,12 @@ internal sealed class EventStreamWriter<T> : IEventStreamWriter<T>
     /// Serializes the event at the call and appends it at once when the log has room and no earlier call of this
     /// writer is still waiting for room; otherwise the append is queued behind the earlier calls (call order holds).
     /// </summary>
+    /// <remarks>
+    /// Once queued (past this writer's ordering point), a write is appended in its place whatever happens to
+    /// <paramref name="ct"/>: cancelling only ends the caller's wait, as in Pravega, where a write once called is not
+    /// taken back. Dropping it instead would let the writer's later queued writes in after a gap, and a resend of the
+    /// dropped event would then answer <see cref="WriteResult.Duplicate"/> without it ever being stored.
+    /// </remarks>
     private Task<WriteResult> WriteAsync(string routingKey, T evt, long eventNumber, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(routingKey);
@@ -73,7 +79,8 @@ internal sealed class EventStreamWriter<T> : IEventStreamWriter<T>
                 if (bytes.Length > MaxEventSize || bytes.Length > _runtime.Container.MaxEventSize(WriterId.Length))
                     throw new ArgumentException($"The serialized event is {bytes.Length} bytes; the limit is {MaxEventSize} bytes.", nameof(evt));
                 double point = KeySpace.Point(routingKey);
-                var room = _runtime.Container.Log.WaitForCapacityAsync(ct);
+                // Without a token: a wait for room that is not taken must not stay registered on the caller's token.
+                var room = _runtime.Container.Log.WaitForCapacityAsync(CancellationToken.None);
                 if (_appended is null && room.IsCompletedSuccessfully)
                 {
                     long lsn = Append(stream, point, bytes, eventNumber, out bool duplicate);
@@ -82,17 +89,23 @@ internal sealed class EventStreamWriter<T> : IEventStreamWriter<T>
                 var appended = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
                 var previous = _appended;
                 _appended = appended.Task;
-                return AppendLaterAsync(previous, appended, stream, point, bytes.ToArray(), eventNumber, ct);
+                var queued = AppendLaterAsync(previous, appended, stream, point, bytes.ToArray(), eventNumber);
+                return ct.CanBeCanceled ? queued.WaitAsync(ct) : queued;
             }
         }
         catch (Exception e) when (e is not ArgumentException)
         {
-            return Task.FromException<WriteResult>(e);
+            return _runtime.Fail<WriteResult>(e); // "sealed", "no such stream": reported once that is durable
         }
     }
 
+    /// <summary>
+    /// A queued write: after the earlier ones, when the log has room, it is appended; not cancellable (see
+    /// <see cref="WriteAsync"/>). It fails only for what fails every later write too (the stream sealed or deleted,
+    /// the log failed, the writer or store disposed), so no later write of this writer gets in after a gap.
+    /// </summary>
     private async Task<WriteResult> AppendLaterAsync(Task? previous, TaskCompletionSource appended, StreamState stream,
-                                                     double point, byte[] bytes, long eventNumber, CancellationToken ct)
+                                                     double point, byte[] bytes, long eventNumber)
     {
         long lsn;
         bool duplicate;
@@ -100,12 +113,18 @@ internal sealed class EventStreamWriter<T> : IEventStreamWriter<T>
         {
             if (previous is not null) await previous.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             ValueTask room;
-            while (!(room = _runtime.Container.Log.WaitForCapacityAsync(ct)).IsCompletedSuccessfully) await room.ConfigureAwait(false);
+            while (!(room = _runtime.Container.Log.WaitForCapacityAsync(CancellationToken.None)).IsCompletedSuccessfully)
+                await room.ConfigureAwait(false);
             lock (_writeLock)
             {
                 ThrowIfDisposed();
                 lsn = Append(stream, point, bytes, eventNumber, out duplicate);
             }
+        }
+        catch (PravegaException)
+        {
+            await _runtime.Controller.WhenObservedDurableAsync(CancellationToken.None).ConfigureAwait(false); // see WriteAsync
+            throw;
         }
         finally
         {
@@ -115,7 +134,7 @@ internal sealed class EventStreamWriter<T> : IEventStreamWriter<T>
             }
             appended.TrySetResult();
         }
-        return await Acknowledge(lsn, duplicate, ct).ConfigureAwait(false);
+        return await Acknowledge(lsn, duplicate, CancellationToken.None).ConfigureAwait(false);
     }
 
     /// <summary>Appends serialized bytes (writer lock held); returns the LSN whose durability acknowledges them.</summary>
@@ -175,7 +194,7 @@ internal sealed class EventStreamWriter<T> : IEventStreamWriter<T>
         }
         catch (Exception e)
         {
-            return Task.FromException(e);
+            return _runtime.Fail<bool>(e);
         }
     }
 

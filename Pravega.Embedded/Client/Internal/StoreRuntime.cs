@@ -34,22 +34,34 @@ internal sealed class StoreRuntime
 
     /// <summary>
     /// Runs an API operation after the disposal check, with every failure in the returned task (argument checks are
-    /// made before, at the call).
+    /// made before, at the call). What it found (a result, or an exception such as "no such group") is reported only
+    /// once the metadata it may depend on is durable (<see cref="StreamController.WhenObservedDurableAsync"/>).
     /// </summary>
     public Task<T> RunSync<T>(Func<T> operation)
     {
         try
         {
             ThrowIfDisposed();
-            return Task.FromResult(operation());
+            var result = operation();
+            var durable = Controller.WhenObservedDurableAsync(CancellationToken.None);
+            return durable.IsCompletedSuccessfully ? Task.FromResult(result) : ThenAsync(durable, result);
         }
         catch (Exception e)
         {
-            return Task.FromException<T>(e);
+            return Fail<T>(e);
+        }
+
+        static async Task<T> ThenAsync(Task durable, T result)
+        {
+            await durable.ConfigureAwait(false);
+            return result;
         }
     }
 
-    /// <inheritdoc cref="RunSync{T}(Func{T})"/>
+    /// <summary>
+    /// Runs an asynchronous API operation after the disposal check; an exception it throws before returning its task is
+    /// reported as <see cref="RunSync{T}(Func{T})"/> does. The task's own outcome is the operation's to make durable.
+    /// </summary>
     public Task<T> Run<T>(Func<Task<T>> operation)
     {
         try
@@ -59,11 +71,11 @@ internal sealed class StoreRuntime
         }
         catch (Exception e)
         {
-            return Task.FromException<T>(e);
+            return Fail<T>(e);
         }
     }
 
-    /// <inheritdoc cref="RunSync{T}(Func{T})"/>
+    /// <inheritdoc cref="Run{T}(Func{Task{T}})"/>
     public Task Run(Func<Task> operation)
     {
         try
@@ -73,7 +85,25 @@ internal sealed class StoreRuntime
         }
         catch (Exception e)
         {
-            return Task.FromException(e);
+            return Fail<bool>(e);
+        }
+    }
+
+    /// <summary>
+    /// A failure found in controller state (a missing scope, stream or group, a sealed stream), reported once the
+    /// metadata it may depend on is durable; disposal at once.
+    /// </summary>
+    public Task<T> Fail<T>(Exception error)
+    {
+        if (error is ObjectDisposedException) return Task.FromException<T>(error);
+        var durable = Controller.WhenObservedDurableAsync(CancellationToken.None);
+        return durable.IsCompletedSuccessfully ? Task.FromException<T>(error) : ThenAsync(durable, error);
+
+        static async Task<T> ThenAsync(Task durable, Exception error)
+        {
+            await durable.ConfigureAwait(false);
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(error);
+            return default!;
         }
     }
 

@@ -23,12 +23,11 @@ internal sealed class StreamManager(StoreRuntime runtime) : IStreamManager
     public async IAsyncEnumerable<string> ListScopesAsync([EnumeratorCancellation] CancellationToken ct = default)
     {
         runtime.ThrowIfDisposed();
-        foreach (string scope in runtime.Controller.ListScopes())
+        foreach (string scope in await runtime.Controller.ListScopesAsync(ct).ConfigureAwait(false))
         {
             ct.ThrowIfCancellationRequested();
             yield return scope;
         }
-        await Task.CompletedTask.ConfigureAwait(false);
     }
 
     public Task<bool> CreateStreamAsync(string scope, string stream, StreamConfiguration config, CancellationToken ct = default)
@@ -69,12 +68,11 @@ internal sealed class StreamManager(StoreRuntime runtime) : IStreamManager
     {
         NameValidator.ValidateName(scope, nameof(scope));
         runtime.ThrowIfDisposed();
-        foreach (string stream in runtime.Controller.ListStreams(scope))
+        foreach (string stream in await runtime.Controller.ListStreamsAsync(scope, ct).ConfigureAwait(false))
         {
             ct.ThrowIfCancellationRequested();
             yield return stream;
         }
-        await Task.CompletedTask.ConfigureAwait(false);
     }
 
     public Task<StreamInfo> GetStreamInfoAsync(string scope, string stream, CancellationToken ct = default)
