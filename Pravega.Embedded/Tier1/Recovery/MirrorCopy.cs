@@ -1,5 +1,3 @@
-using System.Buffers;
-
 namespace Pravega.Embedded.Tier1;
 
 /// <summary>
@@ -32,42 +30,35 @@ internal sealed class MirrorCopy : IDisposable
     /// <summary>Reads <paramref name="length"/> bytes of a file; IOException on a range is confined to its 4 KiB blocks.</summary>
     public static MirrorCopy Read(IDeviceFile file, int length)
     {
-        var buffer = ArrayPool<byte>.Shared.Rent(length);
+        // Not pooled: a shared pool would keep a file's worth of memory per mirror alive after recovery (invariant 8).
+        var buffer = GC.AllocateUninitializedArray<byte>(length);
         bool[]? unreadable = null;
-        try
+        for (int at = 0; at < length; at += ChunkSize)
         {
-            for (int at = 0; at < length; at += ChunkSize)
+            int size = Math.Min(ChunkSize, length - at);
+            try
             {
-                int size = Math.Min(ChunkSize, length - at);
-                try
+                ReadFully(file, buffer.AsSpan(at, size), at);
+            }
+            catch (IOException)
+            {
+                for (int block = at; block < at + size; block += BlockSize)
                 {
-                    ReadFully(file, buffer.AsSpan(at, size), at);
-                }
-                catch (IOException)
-                {
-                    for (int block = at; block < at + size; block += BlockSize)
+                    int blockSize = Math.Min(BlockSize, at + size - block);
+                    try
                     {
-                        int blockSize = Math.Min(BlockSize, at + size - block);
-                        try
-                        {
-                            ReadFully(file, buffer.AsSpan(block, blockSize), block);
-                        }
-                        catch (IOException)
-                        {
-                            buffer.AsSpan(block, blockSize).Clear();
-                            unreadable ??= new bool[(length + BlockSize - 1) / BlockSize];
-                            unreadable[block / BlockSize] = true;
-                        }
+                        ReadFully(file, buffer.AsSpan(block, blockSize), block);
+                    }
+                    catch (IOException)
+                    {
+                        buffer.AsSpan(block, blockSize).Clear();
+                        unreadable ??= new bool[(length + BlockSize - 1) / BlockSize];
+                        unreadable[block / BlockSize] = true;
                     }
                 }
             }
-            return new MirrorCopy(buffer, length, unreadable);
         }
-        catch
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
-            throw;
-        }
+        return new MirrorCopy(buffer, length, unreadable);
     }
 
     private static void ReadFully(IDeviceFile file, Span<byte> destination, long offset)
@@ -101,9 +92,5 @@ internal sealed class MirrorCopy : IDisposable
         return end;
     }
 
-    public void Dispose()
-    {
-        if (_buffer is { } b) ArrayPool<byte>.Shared.Return(b);
-        _buffer = null;
-    }
+    public void Dispose() => _buffer = null;
 }
