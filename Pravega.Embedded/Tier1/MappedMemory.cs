@@ -10,7 +10,6 @@ namespace Pravega.Embedded.Tier1;
 /// </summary>
 internal sealed unsafe class MappedMemory : DeviceMapping
 {
-    private readonly MemoryMappedFile _file;
     private readonly MemoryMappedViewAccessor _view;
     private readonly byte* _pointer;
     private readonly int _length;
@@ -19,9 +18,8 @@ internal sealed unsafe class MappedMemory : DeviceMapping
     private const int ChunkShift = 21;
     private const int ChunksAhead = 2;
 
-    private MappedMemory(MemoryMappedFile file, MemoryMappedViewAccessor view, byte* pointer, int length)
+    private MappedMemory(MemoryMappedViewAccessor view, byte* pointer, int length)
     {
-        _file = file;
         _view = view;
         _pointer = pointer;
         _length = length;
@@ -34,24 +32,21 @@ internal sealed unsafe class MappedMemory : DeviceMapping
         return Open(handle, checked((int)length));
     }
 
-    /// <summary>Maps the first <paramref name="length"/> bytes of an open file; the handle stays owned by the caller.</summary>
+    /// <summary>
+    /// Maps the first <paramref name="length"/> bytes of an open file. The mapping does not need the handle (which stays
+    /// the caller's) nor keep a descriptor of its own: a mapped file costs no file descriptor once its handle is closed.
+    /// </summary>
     public static MappedMemory Open(Microsoft.Win32.SafeHandles.SafeFileHandle handle, int length)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(length);
-        var file = MemoryMappedFile.CreateFromFile(handle, mapName: null, 0, MemoryMappedFileAccess.Read, HandleInheritability.None, leaveOpen: true);
-        try
+        using var file = MemoryMappedFile.CreateFromFile(handle, mapName: null, 0, MemoryMappedFileAccess.Read, HandleInheritability.None, leaveOpen: true);
         {
             var view = file.CreateViewAccessor(0, length, MemoryMappedFileAccess.Read);
             byte* pointer = null;
             view.SafeMemoryMappedViewHandle.AcquirePointer(ref pointer);
             // Readers (catch-up, recovery) go through a log file front to back.
             NativeIO.AdviseSequential(pointer, (long)view.SafeMemoryMappedViewHandle.ByteLength);
-            return new MappedMemory(file, view, pointer + view.PointerOffset, length);
-        }
-        catch
-        {
-            file.Dispose();
-            throw;
+            return new MappedMemory(view, pointer + view.PointerOffset, length);
         }
     }
 
@@ -96,6 +91,5 @@ internal sealed unsafe class MappedMemory : DeviceMapping
         Volatile.Write(ref _disposed, 1); // a prefetch still queued does nothing (one running only fails harmlessly)
         _view.SafeMemoryMappedViewHandle.ReleasePointer();
         _view.Dispose();
-        _file.Dispose();
     }
 }

@@ -34,8 +34,12 @@ internal sealed record WalOptions
     /// <summary>The file system (tests: a simulated device with power failures and faults).</summary>
     public IStorageDevice Device { get; init; } = FileSystemDevice.Instance;
 
-    /// <summary>At most this many sealed log files are mapped for reads at once (plus the file being written).</summary>
-    public int MappedFileLimit { get; init; } = 16;
+    /// <summary>
+    /// At most this many sealed log files are mapped for reads at once (plus the file being written). A mapping costs
+    /// address space, not a descriptor; the limit is set above what readers going through the log in parallel touch
+    /// (a catch-up over more files than this in rotation would remap a file per read).
+    /// </summary>
+    public int MappedFileLimit { get; init; } = 256;
 
     public int MaxPayloadSize => FileSize - WalFormat.FileHeaderSize - WalFormat.FrameHeaderSize;
 }

@@ -4,7 +4,8 @@ namespace Pravega.Embedded.Tier1;
 
 /// <summary>
 /// Read mappings of log files, opened on first use and kept for at most <c>capacity</c> sealed files (least recently
-/// used first out) plus the file being written, so descriptors and mappings stay bounded however long the log grows.
+/// used first out) plus the file being written, so mappings stay bounded however long the log grows; a mapped file
+/// holds no descriptor.
 /// A mapping is unmapped only when no <see cref="WalReadLease"/> uses it any more.
 /// </summary>
 internal sealed class WalReadCache : IDisposable
@@ -109,16 +110,17 @@ internal sealed class WalReadCache : IDisposable
     }
 }
 
-/// <summary>One mapped log file, reference-counted: the cache holds one reference, each lease another.</summary>
+/// <summary>
+/// One mapped log file, reference-counted: the cache holds one reference, each lease another. It holds no file
+/// descriptor: the handle is closed as soon as the file is mapped.
+/// </summary>
 internal sealed class MappedWalFile
 {
-    private readonly IDeviceFile _handle;
     private int _references = 1;
 
-    private MappedWalFile(long sequence, IDeviceFile handle, DeviceMapping mapping)
+    private MappedWalFile(long sequence, DeviceMapping mapping)
     {
         Sequence = sequence;
-        _handle = handle;
         Mapping = mapping;
     }
 
@@ -128,16 +130,8 @@ internal sealed class MappedWalFile
 
     public static MappedWalFile Open(IStorageDevice device, string path, long sequence, int size)
     {
-        var handle = device.OpenFile(path, DeviceOpenMode.OpenExisting);
-        try
-        {
-            return new MappedWalFile(sequence, handle, handle.Map(size));
-        }
-        catch
-        {
-            handle.Dispose();
-            throw;
-        }
+        using var handle = device.OpenFile(path, DeviceOpenMode.OpenExisting);
+        return new MappedWalFile(sequence, handle.Map(size));
     }
 
     /// <summary>Takes a reference unless the file was already released for good.</summary>
@@ -157,7 +151,6 @@ internal sealed class MappedWalFile
     {
         if (Interlocked.Decrement(ref _references) != 0) return;
         ((IDisposable)Mapping).Dispose();
-        _handle.Dispose();
     }
 }
 

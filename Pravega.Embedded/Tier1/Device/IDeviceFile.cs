@@ -37,7 +37,7 @@ internal interface IDeviceFile : IDisposable
 
     /// <summary>
     /// A read-only view of <c>[0, length)</c> that shows later writes to the file at once (a shared mapping of the page
-    /// cache). Disposing the view releases it; the file stays open.
+    /// cache). Disposing the view releases it; the file stays open. The view stays valid after the file is disposed.
     /// </summary>
     DeviceMapping Map(int length);
 }
