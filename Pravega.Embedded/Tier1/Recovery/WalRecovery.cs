@@ -160,16 +160,17 @@ internal sealed partial class WalRecovery
         }
         if (candidates == 0) return -1;
 
+        // Among the copies of the newest generation: the one the most mirrors hold byte for byte.
         int chosen = -1, bestVotes = 0;
         bool disagree = false;
         for (int m = 0; m < lengths.Length; m++)
         {
             if (lengths[m] == 0 || WalFormat.FrameGeneration(copies[m]!.Span[position..]) != newest) continue;
             var frame = copies[m]!.Span.Slice(position, lengths[m]);
+            if (chosen >= 0 && !frame.SequenceEqual(copies[chosen]!.Span.Slice(position, lengths[chosen]))) disagree = true;
             int votes = 0;
             for (int o = 0; o < lengths.Length; o++)
                 if (lengths[o] == lengths[m] && copies[o]!.Span.Slice(position, lengths[o]).SequenceEqual(frame)) votes++;
-            if (chosen >= 0 && votes != bestVotes || chosen >= 0 && !copies[chosen]!.Span.Slice(position, lengths[chosen]).SequenceEqual(frame)) disagree = true;
             if (votes > bestVotes) (chosen, bestVotes) = (m, votes);
         }
         if (disagree && bestVotes * 2 <= _directories.Count)
