@@ -1,3 +1,4 @@
+using Pravega.Embedded.Tier1;
 using System.Globalization;
 
 namespace Pravega.Embedded.Tests.Simulation;
@@ -134,7 +135,7 @@ internal sealed partial class StoreSimulationRun
         {
             _store = await StreamStore.OpenAsync(_options with { Device = _process }).WaitAsync(HangTimeout);
         }
-        catch (StorageCorruptedException e) when (_mayRefuse)
+        catch (Exception e) when (_mayRefuse && e is StorageCorruptedException or UnsupportedStorageFormatException)
         {
             Log($"open refused, as allowed after damage in every mirror: {e.Message}");
             return false;
@@ -367,7 +368,7 @@ internal sealed partial class StoreSimulationRun
                 }
             }
         }
-        if (_life == _lives - 1 && _rng.Next(12) == 0 && PickDataOffset(_dirs[0], out string first, out long at))
+        if (_life == _lives - 1 && _rng.Next(12) == 0 && PickDataOffset(_dirs[0], out string first, out long at) && BeforeLastCommit(first, at))
         {
             string name = Path.GetFileName(first);
             bool corrupt = _rng.Next(2) == 0;
@@ -380,8 +381,35 @@ internal sealed partial class StoreSimulationRun
                 else _device.FailReads(path, at / SimulatedDevice.SectorSize * SimulatedDevice.SectorSize, SimulatedDevice.SectorSize);
             }
             _mayRefuse = true;
-            Log($"  {(corrupt ? "corrupted" : "made unreadable")} the sector at {at} of {name} in EVERY mirror: the store must refuse to open, or open with every check holding");
+            Log($"  {(corrupt ? "corrupted" : "made unreadable")} the sector at {at} of {name} in EVERY mirror, before the last commit: the store must refuse to open, or open with every check holding");
         }
+    }
+
+    /// <summary>
+    /// Whether <paramref name="offset"/> lies before the last group commit of the log in mirror 0 (any offset of an
+    /// earlier file does). Damage in every mirror there is proven by the later commit, so recovery must refuse rather
+    /// than cut; damage inside the last commit looks just like an unacknowledged torn write (a disk persists the sectors
+    /// of one write in any order), which recovery rightly cuts, so the simulation never damages every mirror there.
+    /// </summary>
+    private bool BeforeLastCommit(string path, long offset)
+    {
+        var files = new List<string>();
+        foreach (string name in _device.ListFiles(_dirs[0]))
+            if (WalFormat.TryParseFileName(name, out _)) files.Add(name);
+        if (files.Count == 0 || Path.GetFileName(path) != files[^1]) return true;
+        var image = _device.ReadVolatile(path)!;
+        if (image.Length < WalFormat.FileHeaderSize) return false;
+        var storeId = new Guid(image.AsSpan(16, 16));
+        int position = WalFormat.FileHeaderSize, lastCommit = -1;
+        while (position < image.Length)
+        {
+            var span = image.AsSpan(position);
+            int length = WalFormat.ValidFrameLength(span, storeId);
+            if (length == 0) break;
+            if (WalFormat.FrameBatchLsn(span) == WalFormat.FrameLsn(span)) lastCommit = position;
+            position += length;
+        }
+        return offset < lastCommit;
     }
 
     /// <summary>A random offset among the bytes written to a random log file of <paramref name="dir"/>.</summary>
@@ -410,12 +438,14 @@ internal sealed partial class StoreSimulationRun
         {
             var slot = PickSlot();
             int n = _rng.Next(1, 6);
+            Log($"  {n} writes one by one ({slot}) from a{_nextAttempt}");
             for (int i = 0; i < n; i++) await ResolveAsync(StartFreshWrite(slot), abandoned: false);
         }
         else if (r < 65)
         {
             var slot = PickSlot();
             int n = _rng.Next(2, 13);
+            Log($"  {n} concurrent writes ({slot}) from a{_nextAttempt}");
             var started = new List<Attempt>();
             for (int i = 0; i < n; i++) started.Add(StartFreshWrite(slot));
             foreach (var a in started) await ResolveAsync(a, abandoned: false);
@@ -443,7 +473,7 @@ internal sealed partial class StoreSimulationRun
             if (i == metadataAt) _unresolvedMeta.Add(PickMetadataCall());
             _unresolved.Add(StartFreshWrite(_rng.Next(2) == 0 ? first : second));
         }
-        Log($"  burst of {n} writes ({first}, {second}){(metadataAt >= 0 ? " with a metadata call" : "")}");
+        Log($"  burst of {n} writes ({first}, {second}){(metadataAt >= 0 ? " with a metadata call" : "")}, to a{_nextAttempt - 1}");
     }
 
     private WriterSlot PickSlot() => _model.Slots[_rng.Next(_model.Slots.Count)];
