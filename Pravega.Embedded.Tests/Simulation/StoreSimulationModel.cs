@@ -97,7 +97,7 @@ internal sealed class MetadataCall
     public required Task Task { get; init; }
 
     /// <summary>Applied to the model when the call completed: what it proved must survive.</summary>
-    public required Action<SimulationModel> OnCompleted { get; init; }
+    public required Action<SimulationModel, bool> OnCompleted { get; init; } // (model, whether the call changed something)
 
     public bool AfterObservedFailure { get; init; }
 
@@ -115,7 +115,8 @@ internal sealed class StreamModel(string scope, string stream, int segments)
 
     public string Stream { get; } = stream;
 
-    public int Segments { get; } = segments;
+    /// <summary>The segment counts it may have: a create that failed may or may not have happened before a later one.</summary>
+    public HashSet<int> Segments { get; } = [segments];
 
     /// <summary>A completed call created or observed it: it must survive.</summary>
     public bool Confirmed { get; set; }

@@ -470,7 +470,12 @@ internal sealed partial class StoreSimulationRun
         int metadataAt = _rng.Next(3) == 0 ? _rng.Next(n) : -1;
         for (int i = 0; i < n; i++)
         {
-            if (i == metadataAt) _unresolvedMeta.Add(PickMetadataCall());
+            if (i == metadataAt)
+            {
+                var call = PickMetadataCall();
+                _unresolvedMeta.Add(call);
+                Log($"  (in the burst: {call.Description})");
+            }
             _unresolved.Add(StartFreshWrite(_rng.Next(2) == 0 ? first : second));
         }
         Log($"  burst of {n} writes ({first}, {second}){(metadataAt >= 0 ? " with a metadata call" : "")}, to a{_nextAttempt - 1}");
@@ -538,17 +543,23 @@ internal sealed partial class StoreSimulationRun
     private MetadataCall CreateScope(string scope)
     {
         _model.Scopes.TryAdd(scope, false);
-        return StartMetadata($"create-scope {scope}", () => _store!.Streams.CreateScopeAsync(scope), m => m.Scopes[scope] = true);
+        return StartMetadata($"create-scope {scope}", () => _store!.Streams.CreateScopeAsync(scope), (m, _) => m.Scopes[scope] = true);
     }
 
     private MetadataCall CreateStream(string scope, string stream, int segments)
     {
-        if (!_model.Streams.ContainsKey((scope, stream))) _model.Streams.Add((scope, stream), new StreamModel(scope, stream, segments));
+        if (!_model.Streams.TryGetValue((scope, stream), out var model)) _model.Streams.Add((scope, stream), model = new StreamModel(scope, stream, segments));
+        else if (!model.Confirmed) model.Segments.Add(segments);
         var config = new StreamConfiguration { ScalingPolicy = ScalingPolicy.Fixed(segments) };
-        return StartMetadata($"create-stream {scope} {stream} Fixed({segments})", () => _store!.Streams.CreateStreamAsync(scope, stream, config), m =>
+        return StartMetadata($"create-stream {scope} {stream} Fixed({segments})", () => _store!.Streams.CreateStreamAsync(scope, stream, config), (m, created) =>
         {
             m.Scopes[scope] = true;
-            m.Streams[(scope, stream)].Confirmed = true;
+            model.Confirmed = true;
+            if (created)
+            {
+                model.Segments.Clear();
+                model.Segments.Add(segments);
+            }
         });
     }
 
@@ -557,18 +568,18 @@ internal sealed partial class StoreSimulationRun
         _model.Groups.TryAdd((stream.Scope, group), false);
         return StartMetadata($"create-reader-group {stream.Scope} {group} on {stream.Stream}",
                              () => _store!.ReaderGroups.CreateReaderGroupAsync(stream.Scope, group, ReaderGroupConfig.ForStream(stream.Scope, stream.Stream)),
-                             m => m.Groups[(stream.Scope, group)] = true);
+                             (m, _) => m.Groups[(stream.Scope, group)] = true);
     }
 
     private MetadataCall Seal(StreamModel stream)
     {
         bool first = !stream.SealAttempted; // sealing a sealed stream writes nothing
         stream.SealAttempted = true;
-        return StartMetadata($"seal {stream.Scope} {stream.Stream}", () => _store!.Streams.SealStreamAsync(stream.Scope, stream.Stream), _ => stream.SealConfirmed = true, first);
+        return StartMetadata($"seal {stream.Scope} {stream.Stream}", () => _store!.Streams.SealStreamAsync(stream.Scope, stream.Stream), (_, _) => stream.SealConfirmed = true, first);
     }
 
     /// <param name="call">The call; a <c>Task&lt;bool&gt;</c> answering false changed nothing (it found the name there).</param>
-    private MetadataCall StartMetadata(string description, Func<Task> call, Action<SimulationModel> onCompleted, bool changes = true)
+    private MetadataCall StartMetadata(string description, Func<Task> call, Action<SimulationModel, bool> onCompleted, bool changes = true)
     {
         Task task;
         try
@@ -587,7 +598,7 @@ internal sealed partial class StoreSimulationRun
     private async Task RunMetadataAsync(MetadataCall call)
     {
         await ResolveAsync(call, abandoned: false);
-        Log($"  {call.Description}: {call.Outcome}{(call.Error is null ? "" : $" ({call.Error.GetType().Name})")}");
+        Log($"  {call.Description}: {call.Outcome}{(call.Error is null ? "" : $" ({call.Error.GetType().Name})")}{(call.Changed ? "" : " (answered false)")}");
         CheckNow(call.Description);
     }
 
@@ -597,7 +608,11 @@ internal sealed partial class StoreSimulationRun
     {
         foreach (var a in _unresolved) await ResolveAsync(a, abandoned);
         _unresolved.Clear();
-        foreach (var m in _unresolvedMeta) await ResolveAsync(m, abandoned);
+        foreach (var m in _unresolvedMeta)
+        {
+            await ResolveAsync(m, abandoned);
+            Log($"  {m.Description}: {m.Outcome}{(m.Error is null ? "" : $" ({m.Error.GetType().Name})")}{(m.Changed ? "" : " (answered false)")}");
+        }
         _unresolvedMeta.Clear();
         CheckNow("outcomes");
     }
@@ -647,7 +662,7 @@ internal sealed partial class StoreSimulationRun
             if (m.Task is Task<bool> created) m.Changed = await created.WaitAsync(HangTimeout);
             else await m.Task.WaitAsync(HangTimeout);
             m.Outcome = CallOutcome.Written;
-            m.OnCompleted(_model);
+            m.OnCompleted(_model, m.Changed);
         }
         catch (TimeoutException) when (!m.Task.IsCompleted)
         {
