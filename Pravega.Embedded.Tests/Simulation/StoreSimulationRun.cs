@@ -122,7 +122,9 @@ internal sealed partial class StoreSimulationRun
     private async Task<bool> OpenAsync()
     {
         _device.ClearFaults();
-        bool readFaults = _life > 0 && _dirs.Length > 1 && _rng.Next(5) == 0;
+        // Not after damage in every mirror: a new bad sector in the one mirror holding a later (torn) commit would hide the
+        // evidence that makes recovery refuse, two faults at once beyond "one place in every mirror".
+        bool readFaults = _life > 0 && _dirs.Length > 1 && _rng.Next(5) == 0 && !_mayRefuse;
         if (readFaults)
         {
             string victim = _dirs[_victim] + "/";
