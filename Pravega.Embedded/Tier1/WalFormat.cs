@@ -64,7 +64,7 @@ internal static class WalFormat
         if (version == 1 && BinaryPrimitives.ReadUInt32LittleEndian(header[32..]) == Crc32C.Compute(header[..32]))
             return HeaderStatus.OtherVersion; // the first format (64-byte header, no store id): refused, never rewritten
         if (BinaryPrimitives.ReadUInt32LittleEndian(header[HeaderFieldsSize..]) != Crc32C.Compute(header[..HeaderFieldsSize]))
-            return version > Version ? HeaderStatus.OtherVersion : HeaderStatus.Damaged;
+            return version > Version ? HeaderStatus.NewerOrDamaged : HeaderStatus.Damaged;
         if (version != Version) return HeaderStatus.OtherVersion;
         fields = new FileHeader(new Guid(header[16..32]), BinaryPrimitives.ReadInt64LittleEndian(header[32..]),
                                 BinaryPrimitives.ReadInt64LittleEndian(header[40..]), BinaryPrimitives.ReadUInt32LittleEndian(header[48..]));
@@ -138,6 +138,12 @@ internal enum HeaderStatus
 
     /// <summary>A WAL header of another format version.</summary>
     OtherVersion,
+
+    /// <summary>
+    /// A header whose version field says newer but whose CRC fails under this format: a newer format (whose CRC may
+    /// cover other bytes) or a damaged header of this one. Only another mirror's copy of the file can tell which.
+    /// </summary>
+    NewerOrDamaged,
 }
 
 /// <summary>What a frame holds.</summary>

@@ -40,7 +40,7 @@ internal sealed class WalInventory
 
     public static WalInventory Take(IStorageDevice device, IReadOnlyList<string> directories)
     {
-        var headers = new SortedDictionary<long, (CopyState State, FileHeader Header)[]>();
+        var headers = new SortedDictionary<long, (CopyState State, FileHeader Header, UnsupportedStorageFormatException? Newer)[]>();
         for (int m = 0; m < directories.Count; m++)
         {
             string dir = directories[m];
@@ -56,7 +56,7 @@ internal sealed class WalInventory
                     continue;
                 }
                 if (!WalFormat.TryParseFileName(name, out long seq)) continue;
-                if (!headers.TryGetValue(seq, out var copies)) headers.Add(seq, copies = new (CopyState, FileHeader)[directories.Count]);
+                if (!headers.TryGetValue(seq, out var copies)) headers.Add(seq, copies = new (CopyState, FileHeader, UnsupportedStorageFormatException?)[directories.Count]);
                 copies[m] = ReadHeader(device, dir, name, seq);
             }
             if (removed) device.SyncDirectory(dir);
@@ -88,6 +88,11 @@ internal sealed class WalInventory
                         directories[m], WalFormat.FileName(seq), offset: 0, lsn: null);
                 generation = Math.Max(generation, header.Generation);
             }
+            // A copy that may be of a newer format is damage when another mirror holds a valid header of this format for
+            // the same file; with no such copy nothing tells a newer format from damage, so the store is not opened.
+            if (size == 0)
+                foreach (var copy in copies)
+                    if (copy.Newer is { } newer) throw newer;
             if (size == 0)
                 throw new StorageCorruptedException(
                     $"No mirror holds a readable header of WAL file {WalFormat.FileName(seq)}: its records cannot be recovered, so the store is not opened (nothing was deleted or changed).",
@@ -97,7 +102,8 @@ internal sealed class WalInventory
         return new WalInventory(storeId, files);
     }
 
-    private static (CopyState, FileHeader) ReadHeader(IStorageDevice device, string dir, string name, long seq)
+    /// <returns>The copy's state and header; for a header that may be of a newer format, the refusal to raise if no other copy is valid.</returns>
+    private static (CopyState, FileHeader, UnsupportedStorageFormatException?) ReadHeader(IStorageDevice device, string dir, string name, long seq)
     {
         string path = Path.Combine(dir, name);
         Span<byte> block = stackalloc byte[WalFormat.FileHeaderSize];
@@ -109,24 +115,27 @@ internal sealed class WalInventory
         }
         catch (IOException)
         {
-            return (CopyState.Damaged, default); // an unreadable header: this copy cannot be trusted, another may be
+            return (CopyState.Damaged, default, null); // an unreadable header: this copy cannot be trusted, another may be
         }
-        switch (WalFormat.ReadFileHeader(block[..read], out var header, out int version))
+        var status = WalFormat.ReadFileHeader(block[..read], out var header, out int version);
+        switch (status)
         {
-            case HeaderStatus.OtherVersion:
-                throw new UnsupportedStorageFormatException(
+            case HeaderStatus.OtherVersion or HeaderStatus.NewerOrDamaged:
+                var refusal = new UnsupportedStorageFormatException(
                     version < WalFormat.Version
                         ? $"The WAL file '{path}' has format version {version}, written by an earlier version of Pravega.Embedded; this version reads only format {WalFormat.Version} and does not migrate. Nothing was changed."
                         : $"The WAL file '{path}' has format version {version}, newer than this version of Pravega.Embedded reads ({WalFormat.Version}). Nothing was changed.",
                     path, version, WalFormat.Version);
+                if (status == HeaderStatus.OtherVersion) throw refusal;
+                return (CopyState.Damaged, default, refusal);
             case HeaderStatus.Valid when header.Sequence != seq:
                 throw new StorageCorruptedException(
                     $"The WAL file '{path}' declares sequence {header.Sequence}: a file was renamed or copied by hand. Nothing was changed.",
                     dir, name, offset: 0, lsn: null);
             case HeaderStatus.Valid:
-                return (CopyState.Valid, header);
+                return (CopyState.Valid, header, null);
             default:
-                return (CopyState.Damaged, default);
+                return (CopyState.Damaged, default, null);
         }
     }
 }

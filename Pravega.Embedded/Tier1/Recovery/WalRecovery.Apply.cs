@@ -33,7 +33,7 @@ internal sealed partial class WalRecovery
                     if (own.Length < file.Size) own.Allocate(file.Size);
                     foreach (var r in plan.Repairs(m))
                     {
-                        Copy(handles[r.Source]!, own, r);
+                        Copy(handles[r.Source]!, own, r, Agreeing(plan, handles, r));
                         repaired++;
                     }
                     int zeroEnd = plan.ZeroEnds[m];
@@ -46,7 +46,7 @@ internal sealed partial class WalRecovery
                     // fdatasync, and a failed fdatasync can leave pages marked clean that never reached the disk): it is
                     // written again from the chosen copy, so the flush below really writes it.
                     if (ReferenceEquals(plan, last) && plan.LastCommitStart >= 0)
-                        foreach (var r in plan.ChosenFrom(plan.LastCommitStart)) Copy(handles[r.Source]!, own, r);
+                        foreach (var r in plan.ChosenFrom(plan.LastCommitStart)) Copy(handles[r.Source]!, own, r, Agreeing(plan, handles, r));
                     // Everything replayed becomes durable here, before the log opens: also bytes that an earlier process
                     // (or an interrupted recovery) wrote but never synced, which the page cache still shows.
                     own.Flush();
@@ -84,7 +84,7 @@ internal sealed partial class WalRecovery
             var header = new byte[WalFormat.FileHeaderSize];
             WalFormat.WriteFileHeader(header, new FileHeader(StoreId, file.Sequence, file.Size, file.Generation));
             target.Write(header, 0);
-            foreach (var r in plan.Chosen) Copy(sources[r.Source]!, target, r);
+            foreach (var r in plan.Chosen) Copy(sources[r.Source]!, target, r, Agreeing(plan, sources, r));
             target.Flush();
         }
         _device.RenameFile(temp, final);
@@ -98,7 +98,30 @@ internal sealed partial class WalRecovery
             target.Write(zeros.AsSpan(0, Math.Min(zeros.Length, length - done)), position + done);
     }
 
-    private static void Copy(IDeviceFile source, IDeviceFile target, ChosenRange range)
+    /// <summary>
+    /// The mirrors other than the chosen source whose copy of <paramref name="range"/> the scan read and found identical
+    /// to the chosen one (no repair of theirs overlaps it): the target itself too when it only rewrites its own bytes.
+    /// </summary>
+    private static List<IDeviceFile> Agreeing(FilePlan plan, IDeviceFile?[] handles, ChosenRange range)
+    {
+        var agreeing = new List<IDeviceFile>();
+        for (int o = 0; o < handles.Length; o++)
+        {
+            if (o == range.Source || plan.Rebuilds(o) || handles[o] is not { } handle) continue;
+            bool differs = false;
+            foreach (var r in plan.Repairs(o))
+                differs |= r.Position < range.Position + range.Length && range.Position < r.Position + r.Length;
+            if (!differs) agreeing.Add(handle);
+        }
+        return agreeing;
+    }
+
+    /// <summary>
+    /// Copies the chosen bytes of <paramref name="range"/> to <paramref name="target"/>. A sector of the source can go
+    /// bad after the scan read it: that chunk is then read from a mirror whose copy the scan found identical
+    /// (<paramref name="agreeing"/>), and only if none can be read does the copy fail.
+    /// </summary>
+    private static void Copy(IDeviceFile source, IDeviceFile target, ChosenRange range, List<IDeviceFile> agreeing)
     {
         const int Chunk = 1 << 20;
         var buffer = ArrayPool<byte>.Shared.Rent(Math.Min(Chunk, range.Length));
@@ -107,7 +130,7 @@ internal sealed partial class WalRecovery
             for (int done = 0; done < range.Length;)
             {
                 int size = Math.Min(buffer.Length, range.Length - done);
-                int read = source.Read(buffer.AsSpan(0, size), range.Position + done);
+                int read = ReadChunk(source, agreeing, buffer.AsSpan(0, size), range.Position + done);
                 if (read != size) throw new IOException($"'{source.Path}' ended while its chosen bytes were copied to '{target.Path}'.");
                 target.Write(buffer.AsSpan(0, size), range.Position + done);
                 done += size;
@@ -116,6 +139,28 @@ internal sealed partial class WalRecovery
         finally
         {
             ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    private static int ReadChunk(IDeviceFile source, List<IDeviceFile> agreeing, Span<byte> destination, long offset)
+    {
+        try
+        {
+            return source.Read(destination, offset);
+        }
+        catch (IOException) when (agreeing.Count > 0)
+        {
+            for (int i = 0; i < agreeing.Count; i++)
+            {
+                try
+                {
+                    return agreeing[i].Read(destination, offset);
+                }
+                catch (IOException) when (i < agreeing.Count - 1)
+                {
+                }
+            }
+            throw; // unreachable: the last agreeing mirror's failure propagates
         }
     }
 

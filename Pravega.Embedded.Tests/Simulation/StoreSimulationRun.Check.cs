@@ -1,0 +1,174 @@
+using System.Globalization;
+
+namespace Pravega.Embedded.Tests.Simulation;
+
+/// <summary>The check after every recovery, through the public API only.</summary>
+internal sealed partial class StoreSimulationRun
+{
+    /// <summary>
+    /// Checks the reopened store against the model: metadata that completed calls created or observed survives and
+    /// nothing unknown appears; every event is one the workload wrote, at most once per attempt and per (writer id,
+    /// event number); acknowledged events and Duplicate-answered numbers are present; failures that happened before
+    /// the log are absent; per writer object, what is present is a prefix of its calls; what an earlier check saw
+    /// present or absent stays so.
+    /// </summary>
+    private async Task CheckAsync()
+    {
+        await CheckMetadataAsync();
+        var present = new Dictionary<int, int>();
+        foreach (var stream in _model.Streams.Values)
+        {
+            if (!stream.Confirmed) continue;
+            await ReadStreamAsync(stream, present);
+        }
+        CheckNow("reading every event");
+
+        var perNumber = new Dictionary<(string, long), Attempt>();
+        foreach (var a in _model.Attempts)
+        {
+            present.TryGetValue(a.Id, out int count);
+            bool isPresent = count > 0;
+            if (count > 1) Violation($"{a}: present {count} times");
+            if (a.Settled is { } settled && settled != isPresent)
+                Violation($"{a}: {(settled ? "was present after an earlier recovery and is gone now" : "was absent after an earlier recovery and appeared now")}");
+            if (a.Outcome == CallOutcome.Written && !isPresent) Violation($"{a}: acknowledged but not present (lost)");
+            if (a.Outcome == CallOutcome.NotAppended && isPresent) Violation($"{a}: failed before reaching the log but is present");
+            if (isPresent && a.Number is { } n && !perNumber.TryAdd((a.WriterId, n), a))
+                Violation($"{a}: event number {n} of '{a.WriterId}' is present twice (also {perNumber[(a.WriterId, n)]}): not exactly-once");
+            a.Settled = isPresent;
+        }
+        foreach (var a in _model.Attempts)
+        {
+            if (a.Outcome == CallOutcome.Duplicate && !perNumber.ContainsKey((a.WriterId, a.Number!.Value)))
+                Violation($"{a}: answered Duplicate, but no event with number {a.Number} of '{a.WriterId}' is present");
+        }
+        CheckPrefixes();
+        Log($"  check after recovery: {_model.Attempts.Count} attempts, {present.Count} present, {_model.Scopes.Count} scopes, {_model.Streams.Count} streams known");
+        CheckNow("check after recovery");
+    }
+
+    /// <summary>Durability is prefix-closed per writer: all that a writer object called before a present event is present.</summary>
+    private void CheckPrefixes()
+    {
+        var byWriter = new Dictionary<(int Slot, int Life), List<Attempt>>();
+        foreach (var a in _model.Attempts)
+        {
+            if (!byWriter.TryGetValue((a.Slot.Index, a.Life), out var list)) byWriter.Add((a.Slot.Index, a.Life), list = []);
+            list.Add(a);
+        }
+        foreach (var list in byWriter.Values)
+        {
+            int last = list.FindLastIndex(a => a.Settled == true);
+            for (int i = 0; i < last; i++)
+            {
+                var a = list[i];
+                if (a.Settled != true && a.Outcome is not (CallOutcome.Duplicate or CallOutcome.NotAppended))
+                    Violation($"{a}: absent, but {list[last]} that the same writer called later is present: durability is not prefix-closed");
+            }
+        }
+    }
+
+    private async Task ReadStreamAsync(StreamModel stream, Dictionary<int, int> present)
+    {
+        var store = _store!;
+        List<SegmentRange> segments;
+        try
+        {
+            segments = await store.Batch.ListSegmentsAsync(stream.Scope, stream.Stream).ToListAsync().AsTask().WaitAsync(HangTimeout);
+        }
+        catch (Exception e)
+        {
+            Violation($"listing the segments of {stream.Scope}/{stream.Stream} failed: {e}");
+            return;
+        }
+        foreach (var segment in segments)
+        {
+            List<string> events;
+            try
+            {
+                events = await store.Batch.ReadSegmentAsync(segment, Serializers.Utf8).ToListAsync().AsTask().WaitAsync(HangTimeout);
+            }
+            catch (Exception e)
+            {
+                Violation($"reading segment {segment.SegmentId} of {stream.Scope}/{stream.Stream} failed: {e}");
+                continue;
+            }
+            foreach (string e in events)
+            {
+                int colon = e.IndexOf(':', StringComparison.Ordinal);
+                if (e.Length < 2 || e[0] != 'a' || colon < 0 || !int.TryParse(e.AsSpan(1, colon - 1), NumberStyles.None, CultureInfo.InvariantCulture, out int id) ||
+                    !_model.AttemptsById.TryGetValue(id, out var attempt) || !e.StartsWith(ExpectedPrefix(attempt), StringComparison.Ordinal))
+                {
+                    Violation($"{stream.Scope}/{stream.Stream} segment {segment.SegmentId} holds an event that was never written: '{Truncate(e)}'");
+                    continue;
+                }
+                if (attempt.Slot.Scope != stream.Scope || attempt.Slot.Stream != stream.Stream)
+                    Violation($"{attempt}: present in {stream.Scope}/{stream.Stream}, not in the stream it was written to");
+                present[id] = present.GetValueOrDefault(id) + 1;
+            }
+        }
+    }
+
+    private static string ExpectedPrefix(Attempt a) =>
+        $"a{a.Id}:{a.WriterId}:{(a.Number is { } n ? n.ToString(CultureInfo.InvariantCulture) : "-")}:";
+
+    private static string Truncate(string s) => s.Length <= 80 ? s : s[..80] + "...";
+
+    private async Task CheckMetadataAsync()
+    {
+        var store = _store!;
+        var scopes = await store.Streams.ListScopesAsync().ToListAsync().AsTask().WaitAsync(HangTimeout);
+        var listed = new HashSet<string>(scopes, StringComparer.Ordinal);
+        foreach (var (scope, confirmed) in _model.Scopes)
+            if (confirmed && !listed.Contains(scope)) Violation($"scope {scope} was created or seen by a completed call but is gone");
+        foreach (string scope in scopes)
+        {
+            if (!_model.Scopes.ContainsKey(scope))
+            {
+                Violation($"scope {scope} is listed but was never created");
+                continue;
+            }
+            _model.Scopes[scope] = true;
+            var streams = await store.Streams.ListStreamsAsync(scope).ToListAsync().AsTask().WaitAsync(HangTimeout);
+            var names = new HashSet<string>(streams, StringComparer.Ordinal);
+            foreach (var s in _model.Streams.Values)
+                if (s.Scope == scope && s.Confirmed && !names.Contains(s.Stream)) Violation($"stream {scope}/{s.Stream} was created or seen by a completed call but is gone");
+            foreach (string name in streams)
+            {
+                if (!_model.Streams.TryGetValue((scope, name), out var s))
+                {
+                    Violation($"stream {scope}/{name} is listed but was never created");
+                    continue;
+                }
+                s.Confirmed = true;
+                var info = await store.Streams.GetStreamInfoAsync(scope, name).WaitAsync(HangTimeout);
+                if (s.SealConfirmed && !info.IsSealed) Violation($"stream {scope}/{name}: its seal completed (or was seen) but it is not sealed now");
+                if (info.IsSealed && !s.SealAttempted) Violation($"stream {scope}/{name} is sealed but nobody sealed it");
+                if (info.IsSealed) s.SealConfirmed = true;
+                s.ObservedSealed = info.IsSealed;
+                var segments = await store.Streams.GetActiveSegmentsAsync(scope, name).WaitAsync(HangTimeout);
+                if (!info.IsSealed && !s.Segments.Contains(segments.Count))
+                    Violation($"stream {scope}/{name} has {segments.Count} active segments, created with Fixed({string.Join(" or ", s.Segments)})");
+                if (!info.IsSealed)
+                {
+                    s.Segments.Clear();
+                    s.Segments.Add(segments.Count);
+                }
+            }
+        }
+        foreach (var ((scope, group), confirmed) in new List<KeyValuePair<(string, string), bool>>(_model.Groups))
+        {
+            if (!listed.Contains(scope)) continue;
+            try
+            {
+                await store.ReaderGroups.GetReaderGroupAsync(scope, group).WaitAsync(HangTimeout);
+                _model.Groups[(scope, group)] = true;
+            }
+            catch (ReaderGroupNotFoundException)
+            {
+                if (confirmed) Violation($"reader group {scope}/{group} was created by a completed call but is gone");
+            }
+        }
+        CheckNow("metadata check");
+    }
+}

@@ -1,0 +1,747 @@
+using Pravega.Embedded.Tier1;
+using System.Globalization;
+
+namespace Pravega.Embedded.Tests.Simulation;
+
+/// <summary>A check of the simulation failed: the message names the seed, how to replay it, and what happened.</summary>
+internal sealed class SimulationViolationException(string message) : Exception(message);
+
+/// <summary>
+/// One seed of the store simulation: a random workload through the public API of <see cref="StreamStore"/> over a
+/// <see cref="SimulatedDevice"/>, in lives separated by a clean dispose, a crash or a power failure, with device faults,
+/// and after every recovery a check of everything completed calls proved (<c>StoreSimulationRun.Check.cs</c>).
+/// </summary>
+/// <remarks>
+/// <para>Determinism. Every choice of the workload and of the fault schedule is drawn from one <see cref="Random"/> seeded
+/// by the seed, on the test's own flow, and no draw depends on an outcome (an answer, a failure, what survived): the same
+/// seed always makes the same calls in the same order with the same faults armed. The device's own draws (which bytes a
+/// corruption flips, the writeback of a failed flush, a misdirected write's shift) and each power failure's fate come
+/// from their own seeded generators. Faults are keyed to counts of operations on files of one mirror made by the log's
+/// own threads (the flusher and the mirror writers), not to clock time.</para>
+/// <para>What can vary with thread timing: how concurrent appends are grouped into commits (so which commit the k-th
+/// flush is, and so which writes a failed or misdirected flush hits), how far writes left in flight got when a crash
+/// or power failure strikes, and when the background file preparer runs (and whether it zero-fills, which depends on
+/// wall-clock time). A failure that depends only on the schedule replays exactly; one that needs a particular
+/// interleaving replays the same schedule and usually, not always, the same failure.</para>
+/// </remarks>
+internal sealed partial class StoreSimulationRun
+{
+    internal static readonly TimeSpan HangTimeout = TimeSpan.FromSeconds(20);
+    private static readonly string[] Keys = ["k0", "k1", "k2", "k3", "k4", "k5", "k6"];
+    private static readonly int[] FileSizes = [64 << 10, 128 << 10, 256 << 10];
+
+    private readonly int _seed;
+    private readonly Random _rng;
+    private readonly SimulatedDevice _device;
+    private readonly string[] _dirs;
+    private readonly int _victim;
+    private readonly int _lives;
+    private readonly StreamStoreOptions _options;
+    private readonly SimulationModel _model = new();
+    private readonly List<string> _log = [];
+    private readonly List<string> _violations = [];
+    private readonly List<Attempt> _unresolved = [];
+    private readonly List<MetadataCall> _unresolvedMeta = [];
+    private SimulatedProcess? _process;
+    private StreamStore? _store;
+    private int _life;
+    private int _nextAttempt;
+    private int _nextName;
+    private bool _failureObserved;
+    private bool _mayRefuse;
+
+    private StoreSimulationRun(int seed)
+    {
+        _seed = seed;
+        _rng = new Random(seed);
+        _device = new SimulatedDevice(new Random(unchecked((seed * 7919) + 17)));
+        int mirrors = _rng.Next(10) < 3 ? 2 : 3;
+        _dirs = new string[mirrors];
+        for (int m = 0; m < mirrors; m++) _dirs[m] = $"/sim/tier1-{m}";
+        _victim = _rng.Next(mirrors);
+        _lives = _rng.Next(3, 7);
+        _options = new StreamStoreOptions
+        {
+            Tier1Directories = _dirs,
+            Tier2Directory = null,
+            RetentionCheckInterval = Timeout.InfiniteTimeSpan,
+            WalFileSize = FileSizes[_rng.Next(FileSizes.Length)],
+            WalMaxPendingBytes = _rng.Next(2) == 0 ? 16 << 10 : 1 << 20,
+        };
+        Log($"seed {seed}: {mirrors} mirrors, victim mirror {_victim}, {_lives} lives, WAL files of {_options.WalFileSize} bytes, max pending {_options.WalMaxPendingBytes}");
+    }
+
+    /// <summary>The command that replays one seed alone.</summary>
+    public static string ReplayCommand(int seed) =>
+        $"PRAVEGA_SIM_SEED={seed} dotnet test Pravega.Embedded.Tests --filter \"FullyQualifiedName~{nameof(StoreSimulationTests)}\"";
+
+    /// <summary>Runs one seed; throws <see cref="SimulationViolationException"/> when a check fails.</summary>
+    public static async Task RunAsync(int seed)
+    {
+        var run = new StoreSimulationRun(seed);
+        try
+        {
+            await run.ExecuteAsync();
+        }
+        catch (SimulationViolationException)
+        {
+            throw;
+        }
+        catch (Exception e)
+        {
+            run._violations.Add($"unexpected {e}");
+            throw run.Failure();
+        }
+    }
+
+    private async Task ExecuteAsync()
+    {
+        for (_life = 0; ; _life++)
+        {
+            if (!await OpenAsync()) return;
+            if (_life == 0) await SetUpAsync();
+            else await CheckAsync();
+            if (_life == _lives)
+            {
+                await CloseCleanlyAsync();
+                Log("done");
+                return;
+            }
+            await BeginWritersAsync();
+            ArmFaults();
+            int steps = _rng.Next(4, 15);
+            for (int s = 0; s < steps; s++) await StepAsync();
+            await EndLifeAsync();
+            Damage();
+        }
+    }
+
+    // ---- lives ----
+
+    /// <returns>False when the store refused to open and that was allowed (damage in every mirror): the run ends.</returns>
+    private async Task<bool> OpenAsync()
+    {
+        _device.ClearFaults();
+        // Not after damage in every mirror: a new bad sector in the one mirror holding a later (torn) commit would hide the
+        // evidence that makes recovery refuse, two faults at once beyond "one place in every mirror".
+        bool readFaults = _life > 0 && _dirs.Length > 1 && _rng.Next(5) == 0 && !_mayRefuse;
+        if (readFaults)
+        {
+            string victim = _dirs[_victim] + "/";
+            _device.FaultPlan = new SimulatedFaultPlan { Applies = p => p.StartsWith(victim, StringComparison.Ordinal), ReadFailure = 0.05 };
+        }
+        _process = new SimulatedProcess(_device);
+        _failureObserved = false;
+        if (readFaults) Log($"life {_life}: opening with new bad sectors drawn on reads of the victim mirror");
+        try
+        {
+            _store = await StreamStore.OpenAsync(_options with { Device = _process }).WaitAsync(HangTimeout);
+        }
+        catch (Exception e) when (_mayRefuse && e is StorageCorruptedException or UnsupportedStorageFormatException)
+        {
+            Log($"open refused, as allowed after damage in every mirror: {e.Message}");
+            return false;
+        }
+        catch (Exception e)
+        {
+            Violation($"life {_life}: the store did not open: {e}");
+            throw Failure();
+        }
+        finally
+        {
+            _device.ClearFaults();
+        }
+        Log($"life {_life}: opened");
+        return true;
+    }
+
+    private async Task SetUpAsync()
+    {
+        int scopes = _rng.Next(1, 3);
+        for (int i = 0; i < scopes; i++) await RunMetadataAsync(CreateScope($"sc{i}"));
+        int streams = _rng.Next(1, 4);
+        var created = new List<StreamModel>();
+        for (int i = 0; i < streams; i++)
+        {
+            string scope = $"sc{_rng.Next(scopes)}";
+            await RunMetadataAsync(CreateStream(scope, $"st{i}", _rng.Next(1, 5)));
+            created.Add(_model.Streams[(scope, $"st{i}")]);
+        }
+        int writers = _rng.Next(2, 5);
+        for (int i = 0; i < writers; i++)
+        {
+            var stream = created[i < created.Count ? i : _rng.Next(created.Count)];
+            string? id = i == 0 || _rng.Next(10) < 7 ? $"w{i}" : null;
+            _model.Slots.Add(new WriterSlot(i, stream.Scope, stream.Stream, id));
+        }
+        CheckNow("set-up");
+    }
+
+    /// <summary>A new writer object per slot; a writer with an id checks LastEventNumber and resends or abandons what was lost.</summary>
+    private async Task BeginWritersAsync()
+    {
+        var store = _store!;
+        foreach (var slot in _model.Slots)
+        {
+            slot.Writer = store.CreateEventWriter(slot.Scope, slot.Stream, Serializers.Utf8,
+                                                  slot.FixedId is null ? null : new EventWriterOptions { WriterId = slot.FixedId });
+            slot.CurrentId = slot.Writer.WriterId;
+            slot.Calls = 0;
+            if (slot.FixedId is null) continue;
+            try
+            {
+                await slot.Writer.FlushAsync().WaitAsync(HangTimeout);
+            }
+            catch (Exception e)
+            {
+                Violation($"life {_life}: FlushAsync of the new {slot} failed: {e}");
+                continue;
+            }
+            long expected = MaxPresentNumber(slot.FixedId);
+            if (slot.Writer.LastEventNumber != expected)
+                Violation($"life {_life}: {slot}: LastEventNumber is {slot.Writer.LastEventNumber}, but the highest number present is {expected}");
+        }
+        CheckNow("new writers");
+        if (_life == 0) return;
+        foreach (var slot in _model.Slots)
+        {
+            if (slot.FixedId is not { } id) continue;
+            var numbers = new SortedSet<long>();
+            foreach (var a in _model.Attempts)
+                if (a.WriterId == id && a.Number is { } n && !a.Abandoned) numbers.Add(n);
+            bool sealedStream = _model.Streams[(slot.Scope, slot.Stream)].ObservedSealed;
+            bool resend = _rng.Next(10) < 7;
+            bool concurrent = _rng.Next(2) == 0;
+            if (sealedStream || numbers.Count == 0) continue;
+            if (!resend)
+            {
+                int abandoned = 0;
+                foreach (var a in _model.Attempts)
+                {
+                    if (a.WriterId == id && a.Number is { } n && numbers.Contains(n) && !IsNumberPresent(id, n))
+                    {
+                        a.Abandoned = true;
+                        abandoned++;
+                    }
+                }
+                Log($"  {slot}: does not resend ({abandoned} lost attempts abandoned)");
+                continue;
+            }
+            Log($"  {slot}: resends {numbers.Count} numbers {(concurrent ? "concurrently" : "one by one")}");
+            var started = new List<Attempt>();
+            foreach (long n in numbers)
+            {
+                var a = StartWrite(slot, n, IsNumberPresent(id, n) ? WriteResult.Duplicate : WriteResult.Written);
+                if (concurrent) started.Add(a);
+                else await ResolveAsync(a, abandoned: false);
+            }
+            foreach (var a in started) await ResolveAsync(a, abandoned: false);
+        }
+        CheckNow("resends");
+    }
+
+    private void ArmFaults()
+    {
+        string victim = _dirs[_victim] + "/";
+        if (_rng.Next(4) == 0)
+        {
+            int k = _rng.Next(1, 25), seen = 0;
+            _device.FailFlush(p => IsLogFile(p, victim) && OnLogThread() && ++seen == k);
+            Log($"  armed: the {k}th log flush in mirror {_victim} fails (EIO)");
+        }
+        if (_dirs.Length > 1 && _rng.Next(5) == 0)
+        {
+            int k = _rng.Next(1, 25), seen = 0;
+            _device.MisdirectNextWrite(p => IsLogFile(p, victim) && OnLogThread() && ++seen == k);
+            Log($"  armed: the {k}th log write in mirror {_victim} is misdirected");
+        }
+    }
+
+    private async Task EndLifeAsync()
+    {
+        int ending = _rng.Next(10);
+        if (ending < 3)
+        {
+            Log($"life {_life}: clean dispose");
+            await ResolveAllAsync(abandoned: false);
+            await CloseCleanlyAsync();
+            return;
+        }
+        bool inFlight = _rng.Next(2) == 0;
+        if (inFlight) StartBurst();
+        int delay = _rng.Next(3);
+        if (delay > 0) await Task.Delay(delay);
+        if (ending < 6)
+        {
+            Log($"life {_life}: crash{(inFlight ? " with writes in flight" : "")}");
+            _process!.Crash();
+            if (_rng.Next(3) == 0)
+            {
+                _device.DropCaches();
+                Log("  caches dropped");
+            }
+        }
+        else
+        {
+            int fate = _rng.Next();
+            Log($"life {_life}: power failure{(inFlight ? " with writes in flight" : "")} (fate seed {fate})");
+            foreach (string line in _process!.PowerFail(new Random(fate))) Log("  " + line);
+        }
+        await AbandonAsync();
+        await ResolveAllAsync(abandoned: true);
+    }
+
+    private async Task CloseCleanlyAsync()
+    {
+        foreach (var slot in _model.Slots)
+        {
+            if (slot.Writer is not { } w) continue;
+            slot.Writer = null;
+            try
+            {
+                await w.DisposeAsync().AsTask().WaitAsync(HangTimeout);
+            }
+            catch (Exception e)
+            {
+                Violation($"life {_life}: disposing {slot} threw or hung: {e}");
+            }
+        }
+        try
+        {
+            await _store!.DisposeAsync().AsTask().WaitAsync(HangTimeout);
+        }
+        catch (Exception e)
+        {
+            Violation($"life {_life}: disposing the store threw or hung{(_failureObserved ? " (after its log failed)" : "")}: {e}");
+        }
+        _store = null;
+        CheckNow("clean dispose");
+    }
+
+    /// <summary>The store of a crashed or powered-off process: disposed (it must not hang), IOExceptions ignored.</summary>
+    private async Task AbandonAsync()
+    {
+        foreach (var slot in _model.Slots)
+        {
+            if (slot.Writer is not { } w) continue;
+            slot.Writer = null;
+            await DisposeIgnoringIOAsync(w.DisposeAsync(), slot.ToString());
+        }
+        await DisposeIgnoringIOAsync(_store!.DisposeAsync(), "the store");
+        _store = null;
+        CheckNow("abandon");
+    }
+
+    private async Task DisposeIgnoringIOAsync(ValueTask dispose, string what)
+    {
+        try
+        {
+            await dispose.AsTask().WaitAsync(HangTimeout);
+        }
+        catch (IOException)
+        {
+        }
+        catch (Exception e)
+        {
+            Violation($"life {_life}: disposing {what} after the process died threw or hung: {e}");
+        }
+    }
+
+    /// <summary>Between lives: damage in the victim mirror only (recovery must repair it), or, once, in every mirror at one place.</summary>
+    private void Damage()
+    {
+        if (_dirs.Length > 1 && _rng.Next(10) < 4)
+        {
+            int count = _rng.Next(1, 4);
+            for (int i = 0; i < count; i++)
+            {
+                if (PickDataOffset(_dirs[_victim], out string path, out long offset) is false) continue;
+                if (_rng.Next(10) < 6)
+                {
+                    var flipped = _device.CorruptSector(path, offset);
+                    Log($"  corrupted {flipped.Count} bytes at {offset} of '{path}'");
+                }
+                else
+                {
+                    long start = offset / SimulatedDevice.SectorSize * SimulatedDevice.SectorSize;
+                    int length = SimulatedDevice.SectorSize * _rng.Next(1, 3);
+                    _device.FailReads(path, start, length);
+                    Log($"  reads of [{start}, {start + length}) of '{path}' fail");
+                }
+            }
+        }
+        if (_life == _lives - 1 && _rng.Next(12) == 0 && PickDataOffset(_dirs[0], out string first, out long at) && BeforeLastCommit(first, at))
+        {
+            string name = Path.GetFileName(first);
+            bool corrupt = _rng.Next(2) == 0;
+            foreach (string dir in _dirs)
+            {
+                string path = dir + "/" + name;
+                var image = _device.ReadVolatile(path);
+                if (image is null || image.Length <= at) continue;
+                if (corrupt) _device.CorruptSector(path, at);
+                else _device.FailReads(path, at / SimulatedDevice.SectorSize * SimulatedDevice.SectorSize, SimulatedDevice.SectorSize);
+            }
+            _mayRefuse = true;
+            Log($"  {(corrupt ? "corrupted" : "made unreadable")} the sector at {at} of {name} in EVERY mirror, before the last commit: the store must refuse to open, or open with every check holding");
+        }
+    }
+
+    /// <summary>
+    /// Whether <paramref name="offset"/> lies before the last group commit of the log in mirror 0 (any offset of an
+    /// earlier file does). Damage in every mirror there is proven by the later commit, so recovery must refuse rather
+    /// than cut; damage inside the last commit looks just like an unacknowledged torn write (a disk persists the sectors
+    /// of one write in any order), which recovery rightly cuts, so the simulation never damages every mirror there.
+    /// </summary>
+    private bool BeforeLastCommit(string path, long offset)
+    {
+        var files = new List<string>();
+        foreach (string name in _device.ListFiles(_dirs[0]))
+            if (WalFormat.TryParseFileName(name, out _)) files.Add(name);
+        if (files.Count == 0 || Path.GetFileName(path) != files[^1]) return true;
+        var image = _device.ReadVolatile(path)!;
+        if (image.Length < WalFormat.FileHeaderSize) return false;
+        var storeId = new Guid(image.AsSpan(16, 16));
+        int position = WalFormat.FileHeaderSize, lastCommit = -1;
+        while (position < image.Length)
+        {
+            var span = image.AsSpan(position);
+            int length = WalFormat.ValidFrameLength(span, storeId);
+            if (length == 0) break;
+            if (WalFormat.FrameBatchLsn(span) == WalFormat.FrameLsn(span)) lastCommit = position;
+            position += length;
+        }
+        return offset < lastCommit;
+    }
+
+    /// <summary>A random offset among the bytes written to a random log file of <paramref name="dir"/>.</summary>
+    private bool PickDataOffset(string dir, out string path, out long offset)
+    {
+        var files = new List<string>();
+        foreach (string name in _device.ListFiles(dir))
+            if (name.StartsWith("wal-", StringComparison.Ordinal) && name.EndsWith(".log", StringComparison.Ordinal)) files.Add(name);
+        path = "";
+        offset = 0;
+        if (files.Count == 0) return false;
+        path = dir + "/" + files[_rng.Next(files.Count)];
+        var image = _device.ReadVolatile(path)!;
+        int last = image.AsSpan().LastIndexOfAnyExcept((byte)0);
+        if (last < 0) return false;
+        offset = _rng.NextInt64(last + 1);
+        return true;
+    }
+
+    // ---- workload ----
+
+    private async Task StepAsync()
+    {
+        int r = _rng.Next(100);
+        if (r < 30)
+        {
+            var slot = PickSlot();
+            int n = _rng.Next(1, 6);
+            Log($"  {n} writes one by one ({slot}) from a{_nextAttempt}");
+            for (int i = 0; i < n; i++) await ResolveAsync(StartFreshWrite(slot), abandoned: false);
+        }
+        else if (r < 65)
+        {
+            var slot = PickSlot();
+            int n = _rng.Next(2, 13);
+            Log($"  {n} concurrent writes ({slot}) from a{_nextAttempt}");
+            var started = new List<Attempt>();
+            for (int i = 0; i < n; i++) started.Add(StartFreshWrite(slot));
+            foreach (var a in started) await ResolveAsync(a, abandoned: false);
+        }
+        else if (r < 82)
+        {
+            StartBurst();
+            await ResolveAllAsync(abandoned: false);
+        }
+        else
+        {
+            await RunMetadataAsync(PickMetadataCall());
+        }
+    }
+
+    /// <summary>Concurrent writes from two writers, sometimes with a metadata call among them; not awaited.</summary>
+    private void StartBurst()
+    {
+        var first = PickSlot();
+        var second = PickSlot();
+        int n = _rng.Next(2, 10);
+        int metadataAt = _rng.Next(3) == 0 ? _rng.Next(n) : -1;
+        for (int i = 0; i < n; i++)
+        {
+            if (i == metadataAt)
+            {
+                var call = PickMetadataCall();
+                _unresolvedMeta.Add(call);
+                Log($"  (in the burst: {call.Description})");
+            }
+            _unresolved.Add(StartFreshWrite(_rng.Next(2) == 0 ? first : second));
+        }
+        Log($"  burst of {n} writes ({first}, {second}){(metadataAt >= 0 ? " with a metadata call" : "")}, to a{_nextAttempt - 1}");
+    }
+
+    private WriterSlot PickSlot() => _model.Slots[_rng.Next(_model.Slots.Count)];
+
+    private Attempt StartFreshWrite(WriterSlot slot)
+    {
+        if (slot.FixedId is null) return StartWrite(slot, null, null);
+        long number = slot.NextNumber;
+        slot.NextNumber = number + 1 + (_rng.Next(10) == 0 ? _rng.Next(1, 4) : 0);
+        return StartWrite(slot, number, null);
+    }
+
+    private Attempt StartWrite(WriterSlot slot, long? number, WriteResult? expected)
+    {
+        int id = _nextAttempt++;
+        int padding = _rng.Next(10) == 0 ? _rng.Next(1000, 4000) : _rng.Next(0, 300);
+        string key = Keys[_rng.Next(Keys.Length)];
+        string payload = $"a{id}:{slot.CurrentId}:{(number is { } n ? n.ToString(CultureInfo.InvariantCulture) : "-")}:" + new string('p', padding);
+        Task task;
+        try
+        {
+            task = number is { } e ? slot.Writer!.WriteEventAsync(key, payload, e) : slot.Writer!.WriteEventAsync(key, payload);
+        }
+        catch (Exception e)
+        {
+            task = Task.FromException(e);
+        }
+        if (number is { } m && m >= slot.NextNumber) slot.NextNumber = m + 1;
+        var attempt = new Attempt
+        {
+            Id = id,
+            Slot = slot,
+            WriterId = slot.CurrentId,
+            Life = _life,
+            CallIndex = slot.Calls++,
+            Number = number,
+            Expected = expected,
+            AfterObservedFailure = _failureObserved,
+            Task = task,
+        };
+        _model.Attempts.Add(attempt);
+        _model.AttemptsById.Add(id, attempt);
+        return attempt;
+    }
+
+    private MetadataCall PickMetadataCall()
+    {
+        var scopes = new List<string>();
+        foreach (var (name, confirmed) in _model.Scopes)
+            if (confirmed) scopes.Add(name);
+        var streams = new List<StreamModel>();
+        foreach (var s in _model.Streams.Values)
+            if (s.Confirmed && _model.Scopes[s.Scope]) streams.Add(s);
+        int r = _rng.Next(100);
+        if (r < 25) return CreateScope(_rng.Next(3) == 0 && scopes.Count > 0 ? scopes[_rng.Next(scopes.Count)] : $"x{_nextName++}");
+        if (r < 55) return CreateStream(scopes[_rng.Next(scopes.Count)], _rng.Next(4) == 0 && streams.Count > 0 ? streams[_rng.Next(streams.Count)].Stream : $"s{_nextName++}", _rng.Next(1, 5));
+        var stream = streams[_rng.Next(streams.Count)];
+        if (r < 85) return CreateReaderGroup(stream, $"g{_nextName++}");
+        return Seal(stream);
+    }
+
+    private MetadataCall CreateScope(string scope)
+    {
+        _model.Scopes.TryAdd(scope, false);
+        return StartMetadata($"create-scope {scope}", () => _store!.Streams.CreateScopeAsync(scope), (m, _) => m.Scopes[scope] = true);
+    }
+
+    private MetadataCall CreateStream(string scope, string stream, int segments)
+    {
+        if (!_model.Streams.TryGetValue((scope, stream), out var model)) _model.Streams.Add((scope, stream), model = new StreamModel(scope, stream, segments));
+        else if (!model.Confirmed) model.Segments.Add(segments);
+        var config = new StreamConfiguration { ScalingPolicy = ScalingPolicy.Fixed(segments) };
+        return StartMetadata($"create-stream {scope} {stream} Fixed({segments})", () => _store!.Streams.CreateStreamAsync(scope, stream, config), (m, created) =>
+        {
+            m.Scopes[scope] = true;
+            model.Confirmed = true;
+            if (created)
+            {
+                model.Segments.Clear();
+                model.Segments.Add(segments);
+            }
+        });
+    }
+
+    private MetadataCall CreateReaderGroup(StreamModel stream, string group)
+    {
+        _model.Groups.TryAdd((stream.Scope, group), false);
+        return StartMetadata($"create-reader-group {stream.Scope} {group} on {stream.Stream}",
+                             () => _store!.ReaderGroups.CreateReaderGroupAsync(stream.Scope, group, ReaderGroupConfig.ForStream(stream.Scope, stream.Stream)),
+                             (m, _) => m.Groups[(stream.Scope, group)] = true);
+    }
+
+    private MetadataCall Seal(StreamModel stream)
+    {
+        bool first = !stream.SealAttempted; // sealing a sealed stream writes nothing
+        stream.SealAttempted = true;
+        return StartMetadata($"seal {stream.Scope} {stream.Stream}", () => _store!.Streams.SealStreamAsync(stream.Scope, stream.Stream), (_, _) => stream.SealConfirmed = true, first);
+    }
+
+    /// <param name="call">The call; a <c>Task&lt;bool&gt;</c> answering false changed nothing (it found the name there).</param>
+    private MetadataCall StartMetadata(string description, Func<Task> call, Action<SimulationModel, bool> onCompleted, bool changes = true)
+    {
+        Task task;
+        try
+        {
+            task = call();
+        }
+        catch (Exception e)
+        {
+            task = Task.FromException(e);
+        }
+        var m = new MetadataCall { Description = description, Task = task, OnCompleted = onCompleted, AfterObservedFailure = _failureObserved && changes };
+        _model.MetadataCalls.Add(m);
+        return m;
+    }
+
+    private async Task RunMetadataAsync(MetadataCall call)
+    {
+        await ResolveAsync(call, abandoned: false);
+        Log($"  {call.Description}: {call.Outcome}{(call.Error is null ? "" : $" ({call.Error.GetType().Name})")}{(call.Changed ? "" : " (answered false)")}");
+        CheckNow(call.Description);
+    }
+
+    // ---- outcomes ----
+
+    private async Task ResolveAllAsync(bool abandoned)
+    {
+        foreach (var a in _unresolved) await ResolveAsync(a, abandoned);
+        _unresolved.Clear();
+        foreach (var m in _unresolvedMeta)
+        {
+            await ResolveAsync(m, abandoned);
+            Log($"  {m.Description}: {m.Outcome}{(m.Error is null ? "" : $" ({m.Error.GetType().Name})")}{(m.Changed ? "" : " (answered false)")}");
+        }
+        _unresolvedMeta.Clear();
+        CheckNow("outcomes");
+    }
+
+    private async Task ResolveAsync(Attempt a, bool abandoned)
+    {
+        if (a.Outcome != CallOutcome.Pending) return;
+        try
+        {
+            if (a.Task is Task<WriteResult> numbered)
+            {
+                var result = await numbered.WaitAsync(HangTimeout);
+                a.Outcome = result == WriteResult.Duplicate ? CallOutcome.Duplicate : CallOutcome.Written;
+            }
+            else
+            {
+                await a.Task.WaitAsync(HangTimeout);
+                a.Outcome = CallOutcome.Written;
+            }
+        }
+        catch (TimeoutException) when (!a.Task.IsCompleted)
+        {
+            a.Outcome = CallOutcome.Unknown;
+            Violation($"{a}: {(abandoned ? "still pending after its store was disposed" : "hung")} ({HangTimeout.TotalSeconds} s)");
+            return;
+        }
+        catch (Exception e)
+        {
+            a.Error = e;
+            a.Outcome = Classify(e, a.ToString());
+        }
+        if (a.Expected is { } expected && a.Outcome is CallOutcome.Written or CallOutcome.Duplicate &&
+            (a.Outcome == CallOutcome.Duplicate) != (expected == WriteResult.Duplicate))
+            Violation($"{a}: the resend answered {a.Outcome}, but the model expected {expected} (number {(IsNumberPresent(a.WriterId, a.Number!.Value) ? "present" : "absent")} after recovery)");
+        if (a.Outcome == CallOutcome.Written && a.AfterObservedFailure)
+            Violation($"{a}: acknowledged although the log had already failed in this life (fail-stop)");
+        if (a.Outcome == CallOutcome.Written && _model.Streams[(a.Slot.Scope, a.Slot.Stream)].SealConfirmed)
+            Violation($"{a}: acknowledged on a stream whose seal had completed");
+    }
+
+    private async Task ResolveAsync(MetadataCall m, bool abandoned)
+    {
+        if (m.Outcome != CallOutcome.Pending) return;
+        try
+        {
+            // A create that answers false found the name there: it had nothing to write (so it may complete on a failed log).
+            if (m.Task is Task<bool> created) m.Changed = await created.WaitAsync(HangTimeout);
+            else await m.Task.WaitAsync(HangTimeout);
+            m.Outcome = CallOutcome.Written;
+            m.OnCompleted(_model, m.Changed);
+        }
+        catch (TimeoutException) when (!m.Task.IsCompleted)
+        {
+            m.Outcome = CallOutcome.Unknown;
+            Violation($"{m.Description}: {(abandoned ? "still pending after its store was disposed" : "hung")}");
+            return;
+        }
+        catch (Exception e)
+        {
+            m.Error = e;
+            m.Outcome = Classify(e, m.Description);
+            if (m.Outcome == CallOutcome.NotAppended && e is not ObjectDisposedException)
+                Violation($"{m.Description}: failed with {e.GetType().Name}: {e.Message}");
+        }
+        if (m.Outcome == CallOutcome.Written && m.AfterObservedFailure && m.Changed)
+            Violation($"{m.Description}: completed although the log had already failed in this life (fail-stop)");
+    }
+
+    private CallOutcome Classify(Exception e, string what)
+    {
+        switch (e)
+        {
+            case IOException:
+                if (_store is not null) _failureObserved = true;
+                return CallOutcome.Failed;
+            case StreamSealedException or StreamNotFoundException or ObjectDisposedException:
+                return CallOutcome.NotAppended;
+            default:
+                Violation($"{what}: unexpected {e}");
+                return CallOutcome.Failed;
+        }
+    }
+
+    // ---- helpers ----
+
+    private bool IsNumberPresent(string writerId, long number)
+    {
+        foreach (var a in _model.Attempts)
+            if (a.WriterId == writerId && a.Number == number && a.Settled == true) return true;
+        return false;
+    }
+
+    private long MaxPresentNumber(string writerId)
+    {
+        long max = -1;
+        foreach (var a in _model.Attempts)
+            if (a.WriterId == writerId && a.Settled == true && a.Number is { } n && n > max) max = n;
+        return max;
+    }
+
+    private static bool IsLogFile(string path, string directory) =>
+        path.StartsWith(directory, StringComparison.Ordinal) && Path.GetFileName(path).StartsWith("wal-", StringComparison.Ordinal) && path.EndsWith(".log", StringComparison.Ordinal);
+
+    /// <summary>The log's flusher (mirror 0) and mirror writers; not the file preparer or recovery, whose timing varies.</summary>
+    private static bool OnLogThread() => Thread.CurrentThread.Name is { } name && name.StartsWith("pravega-wal-", StringComparison.Ordinal);
+
+    private void Log(string line) => _log.Add(line);
+
+    private void Violation(string message) => _violations.Add(message);
+
+    /// <summary>Throws if a violation was recorded (at <paramref name="where"/>).</summary>
+    private void CheckNow(string where)
+    {
+        if (_violations.Count == 0) return;
+        Log($"(violations found at: {where})");
+        throw Failure();
+    }
+
+    private SimulationViolationException Failure()
+    {
+        var text = new System.Text.StringBuilder();
+        text.Append(CultureInfo.InvariantCulture, $"Store simulation seed {_seed} failed in life {_life}. Replay: {ReplayCommand(_seed)}\n");
+        foreach (string v in _violations) text.Append("  VIOLATION: ").Append(v).Append('\n');
+        text.Append("Run log:\n");
+        int from = Math.Max(0, _log.Count - 120);
+        if (from > 0) text.Append(CultureInfo.InvariantCulture, $"  ... ({from} earlier lines)\n");
+        for (int i = from; i < _log.Count; i++) text.Append("  ").Append(_log[i]).Append('\n');
+        return new SimulationViolationException(text.ToString());
+    }
+}
