@@ -399,19 +399,30 @@ internal sealed partial class StoreSimulationRun
         foreach (string name in _device.ListFiles(_dirs[0]))
             if (WalFormat.TryParseFileName(name, out _)) files.Add(name);
         if (files.Count == 0 || Path.GetFileName(path) != files[^1]) return true;
-        var image = _device.ReadVolatile(path)!;
-        if (image.Length < WalFormat.FileHeaderSize) return false;
-        var storeId = new Guid(image.AsSpan(16, 16));
+        // The last commit as recovery will see it: at each position, a valid frame in ANY mirror continues the log
+        // (one mirror's copy alone may be shorter, or damaged, while another holds the tail).
+        var images = new List<byte[]>();
+        foreach (string dir in _dirs)
+            if (_device.ReadVolatile(Path.Combine(dir, files[^1])) is { Length: >= WalFormat.FileHeaderSize } image) images.Add(image);
+        if (images.Count == 0) return false;
+        var storeId = new Guid(images[0].AsSpan(16, 16));
         int position = WalFormat.FileHeaderSize, lastCommit = -1;
-        while (position < image.Length)
+        while (true)
         {
-            var span = image.AsSpan(position);
-            int length = WalFormat.ValidFrameLength(span, storeId);
+            int length = 0;
+            foreach (var image in images)
+            {
+                if (position >= image.Length) continue;
+                var span = image.AsSpan(position);
+                if ((length = WalFormat.ValidFrameLength(span, storeId)) == 0) continue;
+                if (WalFormat.FrameBatchLsn(span) == WalFormat.FrameLsn(span)) lastCommit = position;
+                break;
+            }
             if (length == 0) break;
-            if (WalFormat.FrameBatchLsn(span) == WalFormat.FrameLsn(span)) lastCommit = position;
             position += length;
         }
-        return offset < lastCommit;
+        // The whole damaged sector must lie before the last commit, or damage reaches into it (and then looks torn).
+        return (offset / SimulatedDevice.SectorSize + 1) * SimulatedDevice.SectorSize <= lastCommit;
     }
 
     /// <summary>A random offset among the bytes written to a random log file of <paramref name="dir"/>.</summary>

@@ -155,7 +155,7 @@ public sealed class PowerLossRecoveryTests
             device.FailReads(Path.Combine(dir, WalFormat.FileName(victim.Address.FileSequence)), victim.Address.Position, 10);
 
         var e = Assert.Throws<StorageCorruptedException>(() => Open(device));
-        // Unreadable is known per 4 KiB block, so the first record touching the victim's block is the one reported.
+        // Unreadable is known per 512-byte sector, so the first record touching the victim's sector is the one reported.
         Assert.InRange(e.Lsn!.Value, written[9].Lsn, victim.Lsn);
     }
 

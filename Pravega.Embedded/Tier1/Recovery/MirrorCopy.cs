@@ -7,7 +7,8 @@ namespace Pravega.Embedded.Tier1;
 /// </summary>
 internal sealed class MirrorCopy : IDisposable
 {
-    public const int BlockSize = 4096;
+    /// <summary>Read errors are confined to 512-byte sectors, the smallest unit a disk fails in.</summary>
+    public const int BlockSize = 512;
     private const int ChunkSize = 1 << 20;
     private byte[]? _buffer;
     private readonly bool[]? _unreadable;
@@ -27,7 +28,7 @@ internal sealed class MirrorCopy : IDisposable
     /// <summary>Whether any block of the copy could not be read.</summary>
     public bool HasUnreadable => _unreadable is not null;
 
-    /// <summary>Reads <paramref name="length"/> bytes of a file; IOException on a range is confined to its 4 KiB blocks.</summary>
+    /// <summary>Reads <paramref name="length"/> bytes of a file; IOException on a range is confined to its 512-byte sectors.</summary>
     public static MirrorCopy Read(IDeviceFile file, int length)
     {
         // Not pooled: a shared pool would keep a file's worth of memory per mirror alive after recovery (invariant 8).
