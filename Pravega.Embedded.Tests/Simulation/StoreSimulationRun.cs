@@ -395,16 +395,29 @@ internal sealed partial class StoreSimulationRun
     /// </summary>
     private bool BeforeLastCommit(string path, long offset)
     {
-        var files = new List<string>();
-        foreach (string name in _device.ListFiles(_dirs[0]))
-            if (WalFormat.TryParseFileName(name, out _)) files.Add(name);
-        if (files.Count == 0 || Path.GetFileName(path) != files[^1]) return true;
+        // The last file holding frames (a file prepared ahead holds none, so "the last file" is not enough), in any mirror.
+        var files = new SortedSet<string>(StringComparer.Ordinal);
+        foreach (string dir in _dirs)
+            foreach (string name in _device.ListFiles(dir))
+                if (WalFormat.TryParseFileName(name, out _)) files.Add(name);
+        string? lastWithFrames = null;
+        List<byte[]> images = [];
+        foreach (string name in files.Reverse())
+        {
+            images = [];
+            foreach (string dir in _dirs)
+                if (_device.ReadVolatile(Path.Combine(dir, name)) is { Length: > WalFormat.FileHeaderSize } image) images.Add(image);
+            if (images.Exists(i => WalFormat.ValidFrameLength(i.AsSpan(WalFormat.FileHeaderSize), new Guid(i.AsSpan(16, 16))) > 0))
+            {
+                lastWithFrames = name;
+                break;
+            }
+        }
+        if (lastWithFrames is null) return false;
+        int order = string.CompareOrdinal(Path.GetFileName(path), lastWithFrames);
+        if (order != 0) return order < 0;
         // The last commit as recovery will see it: at each position, a valid frame in ANY mirror continues the log
         // (one mirror's copy alone may be shorter, or damaged, while another holds the tail).
-        var images = new List<byte[]>();
-        foreach (string dir in _dirs)
-            if (_device.ReadVolatile(Path.Combine(dir, files[^1])) is { Length: >= WalFormat.FileHeaderSize } image) images.Add(image);
-        if (images.Count == 0) return false;
         var storeId = new Guid(images[0].AsSpan(16, 16));
         int position = WalFormat.FileHeaderSize, lastCommit = -1;
         while (true)
