@@ -39,6 +39,31 @@ internal sealed class FilePlan
     /// <summary>Whether the mirror's copy is rebuilt whole (it is missing or its header is unreadable).</summary>
     public bool Rebuilds(int mirror) => File.Copies[mirror] != CopyState.Valid;
 
+    /// <summary>Frames the scan found in one readable copy only, as it read them (by position).</summary>
+    private List<(int Position, byte[] Bytes)>? _retained;
+
+    public void Retain(int position, byte[] bytes) => (_retained ??= []).Add((position, bytes));
+
+    /// <summary>
+    /// Fills <paramref name="destination"/> with the bytes at <paramref name="offset"/> from frames the scan kept in
+    /// memory; false unless every byte is covered.
+    /// </summary>
+    public bool TryReadRetained(Span<byte> destination, long offset)
+    {
+        if (_retained is null) return false;
+        long end = offset + destination.Length, at = offset;
+        foreach (var (position, bytes) in _retained) // in position order, as the scan added them
+        {
+            if (position + bytes.Length <= at) continue;
+            if (position > at || at >= end) break;
+            int from = (int)(at - position);
+            int count = (int)Math.Min(bytes.Length - from, end - at);
+            bytes.AsSpan(from, count).CopyTo(destination[(int)(at - offset)..]);
+            at += count;
+        }
+        return at == end;
+    }
+
     public void Take(int position, int length, int source) => Add(Chosen, new ChosenRange(position, length, source));
 
     public void Repair(int mirror, int position, int length, int source) => Add(_repairs[mirror], new ChosenRange(position, length, source));

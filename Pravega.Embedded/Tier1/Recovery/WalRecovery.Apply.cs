@@ -33,7 +33,7 @@ internal sealed partial class WalRecovery
                     if (own.Length < file.Size) own.Allocate(file.Size);
                     foreach (var r in plan.Repairs(m))
                     {
-                        Copy(handles[r.Source]!, own, r, Agreeing(plan, handles, r));
+                        Copy(handles[r.Source]!, own, r, Agreeing(plan, handles, r), plan);
                         repaired++;
                     }
                     int zeroEnd = plan.ZeroEnds[m];
@@ -46,7 +46,7 @@ internal sealed partial class WalRecovery
                     // fdatasync, and a failed fdatasync can leave pages marked clean that never reached the disk): it is
                     // written again from the chosen copy, so the flush below really writes it.
                     if (ReferenceEquals(plan, last) && plan.LastCommitStart >= 0)
-                        foreach (var r in plan.ChosenFrom(plan.LastCommitStart)) Copy(handles[r.Source]!, own, r, Agreeing(plan, handles, r));
+                        foreach (var r in plan.ChosenFrom(plan.LastCommitStart)) Copy(handles[r.Source]!, own, r, Agreeing(plan, handles, r), plan);
                     // Everything replayed becomes durable here, before the log opens: also bytes that an earlier process
                     // (or an interrupted recovery) wrote but never synced, which the page cache still shows.
                     own.Flush();
@@ -84,7 +84,7 @@ internal sealed partial class WalRecovery
             var header = new byte[WalFormat.FileHeaderSize];
             WalFormat.WriteFileHeader(header, new FileHeader(StoreId, file.Sequence, file.Size, file.Generation));
             target.Write(header, 0);
-            foreach (var r in plan.Chosen) Copy(sources[r.Source]!, target, r, Agreeing(plan, sources, r));
+            foreach (var r in plan.Chosen) Copy(sources[r.Source]!, target, r, Agreeing(plan, sources, r), plan);
             target.Flush();
         }
         _device.RenameFile(temp, final);
@@ -119,9 +119,10 @@ internal sealed partial class WalRecovery
     /// <summary>
     /// Copies the chosen bytes of <paramref name="range"/> to <paramref name="target"/>. A sector of the source can go
     /// bad after the scan read it: that chunk is then read from a mirror whose copy the scan found identical
-    /// (<paramref name="agreeing"/>), and only if none can be read does the copy fail.
+    /// (<paramref name="agreeing"/>), else from the frames the scan kept in memory because it found them in one copy
+    /// only, and only if none of these has it does the copy fail.
     /// </summary>
-    private static void Copy(IDeviceFile source, IDeviceFile target, ChosenRange range, List<IDeviceFile> agreeing)
+    private static void Copy(IDeviceFile source, IDeviceFile target, ChosenRange range, List<IDeviceFile> agreeing, FilePlan plan)
     {
         const int Chunk = 1 << 20;
         var buffer = ArrayPool<byte>.Shared.Rent(Math.Min(Chunk, range.Length));
@@ -130,7 +131,7 @@ internal sealed partial class WalRecovery
             for (int done = 0; done < range.Length;)
             {
                 int size = Math.Min(buffer.Length, range.Length - done);
-                int read = ReadChunk(source, agreeing, buffer.AsSpan(0, size), range.Position + done);
+                int read = ReadChunk(source, agreeing, plan, buffer.AsSpan(0, size), range.Position + done);
                 if (read != size) throw new IOException($"'{source.Path}' ended while its chosen bytes were copied to '{target.Path}'.");
                 target.Write(buffer.AsSpan(0, size), range.Position + done);
                 done += size;
@@ -142,25 +143,43 @@ internal sealed partial class WalRecovery
         }
     }
 
-    private static int ReadChunk(IDeviceFile source, List<IDeviceFile> agreeing, Span<byte> destination, long offset)
+    private static int ReadChunk(IDeviceFile source, List<IDeviceFile> agreeing, FilePlan plan, Span<byte> destination, long offset)
     {
         try
         {
             return source.Read(destination, offset);
         }
-        catch (IOException) when (agreeing.Count > 0)
+        catch (IOException)
         {
-            for (int i = 0; i < agreeing.Count; i++)
+            // Sector by sector: from the source where it still reads, else an identical mirror, else what the scan kept.
+            for (int at = 0; at < destination.Length;)
             {
-                try
-                {
-                    return agreeing[i].Read(destination, offset);
-                }
-                catch (IOException) when (i < agreeing.Count - 1)
-                {
-                }
+                int size = Math.Min(MirrorCopy.BlockSize - (int)((offset + at) % MirrorCopy.BlockSize), destination.Length - at);
+                var piece = destination.Slice(at, size);
+                if (!TryRead(source, piece, offset + at) && !TryReadAny(agreeing, piece, offset + at) && !plan.TryReadRetained(piece, offset + at))
+                    throw;
+                at += size;
             }
-            throw; // unreachable: the last agreeing mirror's failure propagates
+            return destination.Length;
+        }
+    }
+
+    private static bool TryReadAny(List<IDeviceFile> files, Span<byte> destination, long offset)
+    {
+        foreach (var file in files)
+            if (TryRead(file, destination, offset)) return true;
+        return false;
+    }
+
+    private static bool TryRead(IDeviceFile file, Span<byte> destination, long offset)
+    {
+        try
+        {
+            return file.Read(destination, offset) == destination.Length;
+        }
+        catch (IOException)
+        {
+            return false;
         }
     }
 

@@ -48,6 +48,10 @@ internal sealed partial class WalRecovery
     private uint _lastGeneration;
     private uint _maxGeneration;
     private long _records;
+    private long _retainedBytes;
+
+    /// <summary>At most this much of frames held in only one copy is kept in memory for the apply phase.</summary>
+    private const long RetainBudget = 64L << 20;
 
     private WalRecovery(IStorageDevice device, IReadOnlyList<string> directories, WalInventory inventory, ReplayHandler replay)
     {
@@ -112,10 +116,19 @@ internal sealed partial class WalRecovery
                     _records++;
                 }
                 plan.Take(position, length, chosen);
+                int identical = 0;
                 for (int m = 0; m < _directories.Count; m++)
                 {
                     if (m == chosen || copies[m] is not { } other) continue;
                     if (!other.IsReadable(position, length) || !other.Span.Slice(position, length).SequenceEqual(frame)) plan.Repair(m, position, length, chosen);
+                    else identical++;
+                }
+                // The only readable copy: kept in memory too (within a budget), so that the repairs still have it if a
+                // sector of that copy goes bad before they are written.
+                if (identical == 0 && _retainedBytes + length <= RetainBudget)
+                {
+                    plan.Retain(position, frame.ToArray());
+                    _retainedBytes += length;
                 }
                 _lastGeneration = WalFormat.FrameGeneration(frame);
                 _maxGeneration = Math.Max(_maxGeneration, _lastGeneration);
