@@ -65,6 +65,7 @@ internal sealed class WalInventory
         Guid storeId = Guid.Empty;
         int storeMirror = -1;
         var files = new SortedDictionary<long, InventoryFile>();
+        var headerless = new List<long>();
         foreach (var (seq, copies) in headers)
         {
             int size = 0;
@@ -94,12 +95,49 @@ internal sealed class WalInventory
                 foreach (var copy in copies)
                     if (copy.Newer is { } newer) throw newer;
             if (size == 0)
-                throw new StorageCorruptedException(
-                    $"No mirror holds a readable header of WAL file {WalFormat.FileName(seq)}: its records cannot be recovered, so the store is not opened (nothing was deleted or changed).",
-                    directory: null, WalFormat.FileName(seq), offset: 0, lsn: null);
+            {
+                headerless.Add(seq);
+                continue;
+            }
             files.Add(seq, new InventoryFile(seq, size, generation, states));
         }
+        foreach (long seq in headerless)
+        {
+            // A file prepared ahead whose preparation a crash cut short in the other mirrors (so never written to), then
+            // damaged: its bytes prove it holds no record of this store, so it is left alone (not deleted; the log
+            // replaces it by rename when it gets there). Anything else whose header no mirror reads is refused.
+            if (storeId != Guid.Empty && HoldsNoFrame(device, directories, seq, storeId)) continue;
+            throw new StorageCorruptedException(
+                $"No mirror holds a readable header of WAL file {WalFormat.FileName(seq)}: its records cannot be recovered, so the store is not opened (nothing was deleted or changed).",
+                directory: null, WalFormat.FileName(seq), offset: 0, lsn: null);
+        }
         return new WalInventory(storeId, files);
+    }
+
+    /// <summary>
+    /// Whether every mirror's copy of the file reads whole and holds no valid frame of the store anywhere after its
+    /// header block (valid frames carry the store id in their CRC, so this needs no header).
+    /// </summary>
+    private static bool HoldsNoFrame(IStorageDevice device, IReadOnlyList<string> directories, long seq, Guid storeId)
+    {
+        foreach (string dir in directories)
+        {
+            string path = Path.Combine(dir, WalFormat.FileName(seq));
+            if (!device.FileExists(path)) continue;
+            using var file = device.OpenFile(path, DeviceOpenMode.OpenExisting);
+            if (file.Length > int.MaxValue) return false;
+            using var copy = MirrorCopy.Read(file, (int)file.Length);
+            if (copy.HasUnreadable) return false;
+            var span = copy.Span;
+            for (int q = WalFormat.FileHeaderSize; q <= span.Length - WalFormat.FrameHeaderSize; q++)
+            {
+                int nonZero = span[q..].IndexOfAnyExcept((byte)0);
+                if (nonZero < 0) break;
+                q = Math.Max(q, q + nonZero - 3);
+                if (WalFormat.ValidFrameLength(span[q..], storeId) > 0) return false;
+            }
+        }
+        return true;
     }
 
     /// <returns>The copy's state and header; for a header that may be of a newer format, the refusal to raise if no other copy is valid.</returns>
