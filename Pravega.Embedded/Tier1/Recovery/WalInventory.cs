@@ -115,8 +115,8 @@ internal sealed class WalInventory
     }
 
     /// <summary>
-    /// Whether every mirror's copy of the file reads whole and holds no valid frame of the store anywhere after its
-    /// header block (valid frames carry the store id in their CRC, so this needs no header).
+    /// Whether every mirror's copy of the file reads whole after its header block and holds no valid frame of the store
+    /// there (valid frames carry the store id in their CRC, so this needs no header).
     /// </summary>
     private static bool HoldsNoFrame(IStorageDevice device, IReadOnlyList<string> directories, long seq, Guid storeId)
     {
@@ -127,7 +127,8 @@ internal sealed class WalInventory
             using var file = device.OpenFile(path, DeviceOpenMode.OpenExisting);
             if (file.Length > int.MaxValue) return false;
             using var copy = MirrorCopy.Read(file, (int)file.Length);
-            if (copy.HasUnreadable) return false;
+            if (copy.Length > WalFormat.FileHeaderSize && !copy.IsReadable(WalFormat.FileHeaderSize, copy.Length - WalFormat.FileHeaderSize))
+                return false; // only the header block may be unreadable: frames lie after it
             var span = copy.Span;
             for (int q = WalFormat.FileHeaderSize; q <= span.Length - WalFormat.FrameHeaderSize; q++)
             {
