@@ -81,6 +81,25 @@ internal sealed class MirrorCopy : IDisposable
     public bool IsBlockReadable(int position) => _unreadable is null || !_unreadable[position / BlockSize];
 
     /// <summary>
+    /// The first valid frame of store <paramref name="storeId"/> (any LSN) starting at or after <paramref name="from"/> in
+    /// a readable sector, and its length; -1 if there is none. Runs of zeros (the usual rest of a file) are skipped at
+    /// memory speed: a frame starts with a non-zero length, so one of its first four bytes is not zero.
+    /// </summary>
+    public int NextValidFrame(int from, Guid storeId, out int length)
+    {
+        var span = Span;
+        for (int q = from; q <= span.Length - WalFormat.FrameHeaderSize; q++)
+        {
+            int nonZero = span[q..].IndexOfAnyExcept((byte)0);
+            if (nonZero < 0) break;
+            q = Math.Max(q, q + nonZero - 3);
+            if (IsBlockReadable(q) && (length = WalFormat.ValidFrameLength(span[q..], storeId)) > 0) return q;
+        }
+        length = 0;
+        return -1;
+    }
+
+    /// <summary>
     /// The end of the last non-zero or unreadable byte at or after <paramref name="from"/>, or 0 if there is none.
     /// </summary>
     public int LastNonZeroEnd(int from)

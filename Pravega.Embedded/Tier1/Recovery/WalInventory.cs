@@ -129,14 +129,7 @@ internal sealed class WalInventory
             using var copy = MirrorCopy.Read(file, (int)file.Length);
             if (copy.Length > WalFormat.FileHeaderSize && !copy.IsReadable(WalFormat.FileHeaderSize, copy.Length - WalFormat.FileHeaderSize))
                 return false; // only the header block may be unreadable: frames lie after it
-            var span = copy.Span;
-            for (int q = WalFormat.FileHeaderSize; q <= span.Length - WalFormat.FrameHeaderSize; q++)
-            {
-                int nonZero = span[q..].IndexOfAnyExcept((byte)0);
-                if (nonZero < 0) break;
-                q = Math.Max(q, q + nonZero - 3);
-                if (WalFormat.ValidFrameLength(span[q..], storeId) > 0) return false;
-            }
+            if (copy.NextValidFrame(WalFormat.FileHeaderSize, storeId, out _) >= 0) return false;
         }
         return true;
     }

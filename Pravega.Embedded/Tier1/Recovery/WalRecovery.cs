@@ -205,21 +205,11 @@ internal sealed partial class WalRecovery
         for (int m = 0; m < _directories.Count; m++)
         {
             if (copies[m] is not { } copy) continue;
-            var span = copy.Span;
-            int q = from;
-            while (q <= span.Length - WalFormat.FrameHeaderSize)
+            // After a valid frame the search goes on past its end: no later frame starts inside an older one, whole
+            // (writing one there would have broken the older frame's CRC).
+            for (int q = copy.NextValidFrame(from, StoreId, out int len); q >= 0; q = copy.NextValidFrame(q + len, StoreId, out len))
             {
-                // A frame starts with a non-zero length: skip runs of zeros (the usual rest of a file) at memory speed.
-                int nonZero = span[q..].IndexOfAnyExcept((byte)0);
-                if (nonZero < 0) break;
-                q = Math.Max(q, q + nonZero - 3);
-                int len = copy.IsBlockReadable(q) ? WalFormat.ValidFrameLength(span[q..], StoreId) : 0;
-                if (len == 0)
-                {
-                    q++;
-                    continue;
-                }
-                var frame = span.Slice(q, len);
+                var frame = copy.Span.Slice(q, len);
                 uint generation = WalFormat.FrameGeneration(frame);
                 long lsn = WalFormat.FrameLsn(frame);
                 _maxGeneration = Math.Max(_maxGeneration, generation);
@@ -231,7 +221,6 @@ internal sealed partial class WalRecovery
                         $"(LSN {lsn}, generation {generation}) survives in '{_directories[m]}', file {WalFormat.FileName(file.Sequence)} at position {q}: " +
                         "acknowledged records were lost in every mirror. Nothing was changed.",
                         _directories[m], WalFormat.FileName(file.Sequence), q, _expected >= 0 ? _expected : null);
-                q += len; // an older frame, whole: no later frame starts inside it (writing one would have broken its CRC)
             }
         }
         for (int block = from / MirrorCopy.BlockSize * MirrorCopy.BlockSize; block < file.Size; block += MirrorCopy.BlockSize)
