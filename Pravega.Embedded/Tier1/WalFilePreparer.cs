@@ -52,9 +52,10 @@ internal sealed class WalFilePreparer
 
     /// <summary>
     /// Creates one durable log file with its header, atomically by rename; zero-filled until <paramref name="stop"/>
-    /// says so (null: no filling; the blocks are allocated all the same).
+    /// says so (null: no filling; the blocks are allocated all the same), then given its content by
+    /// <paramref name="fill"/> if any (recovery rebuilding a mirror's copy).
     /// </summary>
-    public static void CreateFile(IStorageDevice device, string directory, in FileHeader header, Func<bool>? stop)
+    public static void CreateFile(IStorageDevice device, string directory, in FileHeader header, Func<bool>? stop, Action<IDeviceFile>? fill = null)
     {
         string final = Path.Combine(directory, WalFormat.FileName(header.Sequence));
         string temp = final + WalFormat.TempSuffix;
@@ -75,6 +76,7 @@ internal sealed class WalFilePreparer
                     if (chunk % ChunksPerFlush == ChunksPerFlush - 1) file.Flush();
                 }
             }
+            fill?.Invoke(file);
             file.Flush();
         }
         device.RenameFile(temp, final);

@@ -33,7 +33,7 @@ internal sealed partial class WalRecovery
                     if (own.Length < file.Size) own.Allocate(file.Size);
                     foreach (var r in plan.Repairs(m))
                     {
-                        Copy(handles[r.Source]!, own, r, Agreeing(plan, handles, r), plan);
+                        Copy(handles, own, r, plan);
                         repaired++;
                     }
                     int zeroEnd = plan.ZeroEnds[m];
@@ -46,7 +46,7 @@ internal sealed partial class WalRecovery
                     // fdatasync, and a failed fdatasync can leave pages marked clean that never reached the disk): it is
                     // written again from the chosen copy, so the flush below really writes it.
                     if (ReferenceEquals(plan, last) && plan.LastCommitStart >= 0)
-                        foreach (var r in plan.ChosenFrom(plan.LastCommitStart)) Copy(handles[r.Source]!, own, r, Agreeing(plan, handles, r), plan);
+                        foreach (var r in plan.ChosenFrom(plan.LastCommitStart)) Copy(handles, own, r, plan);
                     // Everything replayed becomes durable here, before the log opens: also bytes that an earlier process
                     // (or an interrupted recovery) wrote but never synced, which the page cache still shows.
                     own.Flush();
@@ -72,23 +72,15 @@ internal sealed partial class WalRecovery
         return new RecoveryReport(StoreId, checked(_maxGeneration + 1), _records, _expected, last.File.Sequence, last.End, sizes, repaired, rebuilt, zeroed, deleted);
     }
 
-    /// <summary>Writes a mirror's copy of a file anew (header, then every chosen frame) under a temporary name, then renames it in.</summary>
+    /// <summary>Writes a mirror's copy of a file anew (header, then every chosen frame) as a new log file is made.</summary>
     private void Rebuild(int mirror, FilePlan plan, IDeviceFile?[] sources)
     {
         var file = plan.File;
-        string final = PathOf(mirror, file.Sequence);
-        string temp = final + WalFormat.TempSuffix;
-        using (var target = _device.OpenFile(temp, DeviceOpenMode.CreateOrTruncate))
-        {
-            target.Allocate(file.Size);
-            var header = new byte[WalFormat.FileHeaderSize];
-            WalFormat.WriteFileHeader(header, new FileHeader(StoreId, file.Sequence, file.Size, file.Generation));
-            target.Write(header, 0);
-            foreach (var r in plan.Chosen) Copy(sources[r.Source]!, target, r, Agreeing(plan, sources, r), plan);
-            target.Flush();
-        }
-        _device.RenameFile(temp, final);
-        _device.SyncDirectory(_directories[mirror]);
+        WalFilePreparer.CreateFile(_device, _directories[mirror], new FileHeader(StoreId, file.Sequence, file.Size, file.Generation), stop: null,
+                                   fill: target =>
+                                   {
+                                       foreach (var r in plan.Chosen) Copy(sources, target, r, plan);
+                                   });
     }
 
     private static void WriteZeros(IDeviceFile target, int position, int length)
@@ -99,30 +91,24 @@ internal sealed partial class WalRecovery
     }
 
     /// <summary>
-    /// The mirrors other than the chosen source whose copy of <paramref name="range"/> the scan read and found identical
-    /// to the chosen one (no repair of theirs overlaps it): the target itself too when it only rewrites its own bytes.
+    /// Whether the scan read mirror <paramref name="mirror"/>'s copy of <paramref name="range"/> and found it identical to
+    /// the chosen one (no repair of its own overlaps the range).
     /// </summary>
-    private static List<IDeviceFile> Agreeing(FilePlan plan, IDeviceFile?[] handles, ChosenRange range)
+    private static bool Agrees(FilePlan plan, IDeviceFile?[] handles, int mirror, ChosenRange range)
     {
-        var agreeing = new List<IDeviceFile>();
-        for (int o = 0; o < handles.Length; o++)
-        {
-            if (o == range.Source || plan.Rebuilds(o) || handles[o] is not { } handle) continue;
-            bool differs = false;
-            foreach (var r in plan.Repairs(o))
-                differs |= r.Position < range.Position + range.Length && range.Position < r.Position + r.Length;
-            if (!differs) agreeing.Add(handle);
-        }
-        return agreeing;
+        if (mirror == range.Source || plan.Rebuilds(mirror) || handles[mirror] is null) return false;
+        foreach (var r in plan.Repairs(mirror))
+            if (r.Position < range.Position + range.Length && range.Position < r.Position + r.Length) return false;
+        return true;
     }
 
     /// <summary>
-    /// Copies the chosen bytes of <paramref name="range"/> to <paramref name="target"/>. A sector of the source can go
-    /// bad after the scan read it: that chunk is then read from a mirror whose copy the scan found identical
-    /// (<paramref name="agreeing"/>), else from the frames the scan kept in memory because it found them in one copy
-    /// only, and only if none of these has it does the copy fail.
+    /// Copies the chosen bytes of <paramref name="range"/> (from <c>handles[range.Source]</c>) to <paramref name="target"/>.
+    /// A sector of the source can go bad after the scan read it: that chunk is then read from a mirror whose copy the scan
+    /// found identical, else from the frames the scan kept in memory because it found them in one copy only, and only if
+    /// none of these has it does the copy fail.
     /// </summary>
-    private static void Copy(IDeviceFile source, IDeviceFile target, ChosenRange range, List<IDeviceFile> agreeing, FilePlan plan)
+    private static void Copy(IDeviceFile?[] handles, IDeviceFile target, ChosenRange range, FilePlan plan)
     {
         const int Chunk = 1 << 20;
         var buffer = ArrayPool<byte>.Shared.Rent(Math.Min(Chunk, range.Length));
@@ -131,8 +117,8 @@ internal sealed partial class WalRecovery
             for (int done = 0; done < range.Length;)
             {
                 int size = Math.Min(buffer.Length, range.Length - done);
-                int read = ReadChunk(source, agreeing, plan, buffer.AsSpan(0, size), range.Position + done);
-                if (read != size) throw new IOException($"'{source.Path}' ended while its chosen bytes were copied to '{target.Path}'.");
+                int read = ReadChunk(handles, range, plan, buffer.AsSpan(0, size), range.Position + done);
+                if (read != size) throw new IOException($"'{handles[range.Source]!.Path}' ended while its chosen bytes were copied to '{target.Path}'.");
                 target.Write(buffer.AsSpan(0, size), range.Position + done);
                 done += size;
             }
@@ -143,8 +129,9 @@ internal sealed partial class WalRecovery
         }
     }
 
-    private static int ReadChunk(IDeviceFile source, List<IDeviceFile> agreeing, FilePlan plan, Span<byte> destination, long offset)
+    private static int ReadChunk(IDeviceFile?[] handles, ChosenRange range, FilePlan plan, Span<byte> destination, long offset)
     {
+        var source = handles[range.Source]!;
         try
         {
             return source.Read(destination, offset);
@@ -156,7 +143,7 @@ internal sealed partial class WalRecovery
             {
                 int size = Math.Min(MirrorCopy.BlockSize - (int)((offset + at) % MirrorCopy.BlockSize), destination.Length - at);
                 var piece = destination.Slice(at, size);
-                if (!TryRead(source, piece, offset + at) && !TryReadAny(agreeing, piece, offset + at) && !plan.TryReadRetained(piece, offset + at))
+                if (!TryRead(source, piece, offset + at) && !TryReadAgreeing(handles, range, plan, piece, offset + at) && !plan.TryReadRetained(piece, offset + at))
                     throw;
                 at += size;
             }
@@ -164,10 +151,10 @@ internal sealed partial class WalRecovery
         }
     }
 
-    private static bool TryReadAny(List<IDeviceFile> files, Span<byte> destination, long offset)
+    private static bool TryReadAgreeing(IDeviceFile?[] handles, ChosenRange range, FilePlan plan, Span<byte> destination, long offset)
     {
-        foreach (var file in files)
-            if (TryRead(file, destination, offset)) return true;
+        for (int m = 0; m < handles.Length; m++)
+            if (Agrees(plan, handles, m, range) && TryRead(handles[m]!, destination, offset)) return true;
         return false;
     }
 
