@@ -12,9 +12,9 @@ internal sealed class DirectoryLock : IDisposable
 
     private DirectoryLock(FileStream file) => _file = file;
 
+    /// <summary>Locks an existing directory (<see cref="FileSystemDevice.LockDirectory"/> creates it durably first).</summary>
     public static DirectoryLock Acquire(string directory)
     {
-        Directory.CreateDirectory(directory);
         string path = Path.Combine(directory, FileName);
         try
         {

@@ -89,10 +89,13 @@ internal sealed class WriteAheadLog : IAsyncDisposable
         _flusher.Start();
     }
 
+    /// <summary>The header of a log file this open creates: the options' size, this open's generation.</summary>
+    private FileHeader NewFileHeader(long sequence) => new(_storeId, sequence, _options.FileSize, _generation);
+
     /// <summary>Creates a log file synchronously (no zero-filling unless the options ask for it) and makes it the write target.</summary>
     private void CreateFileNow(long sequence)
     {
-        new WalFilePreparer(_device, _options.Directories, new FileHeader(_storeId, sequence, _options.FileSize, _generation), _options.PreZeroFiles).Prepare();
+        new WalFilePreparer(_device, _options.Directories, NewFileHeader(sequence), _options.PreZeroFiles).Prepare();
         _readCache.Add(sequence, _options.FileSize);
         _writePosition = WalFormat.FileHeaderSize;
         _writeFileSize = _options.FileSize;
@@ -307,7 +310,7 @@ internal sealed class WriteAheadLog : IAsyncDisposable
     private void StartPreparing(long sequence)
     {
         bool slow = Stopwatch.GetElapsedTime(_writeFileStarted) > _options.ZeroFillWhenHalfFileTakesLongerThan;
-        _preparer = new WalFilePreparer(_device, _options.Directories, new FileHeader(_storeId, sequence, _options.FileSize, _generation),
+        _preparer = new WalFilePreparer(_device, _options.Directories, NewFileHeader(sequence),
                                         _options.PreZeroFiles && slow);
         _preparing = _preparer.StartInBackground();
     }
@@ -415,7 +418,7 @@ internal sealed class WriteAheadLog : IAsyncDisposable
         }
         else
         {
-            new WalFilePreparer(_device, _options.Directories, new FileHeader(_storeId, sequence, _options.FileSize, _generation), zeroFill: false).Prepare();
+            new WalFilePreparer(_device, _options.Directories, NewFileHeader(sequence), zeroFill: false).Prepare();
         }
         var file = WalFile.Open(_device, _options.Directories, sequence, _options.FileSize);
         _readCache.Add(sequence, _options.FileSize);
