@@ -140,7 +140,11 @@ internal sealed partial class StreamController : IMetadataLog
         return AfterDurableAsync(WhenDurable(lsn, ct), result, error);
     }
 
-    private static async Task<T> AfterDurableAsync<T>(Task durable, T result, Exception? error)
+    /// <summary>
+    /// <paramref name="result"/>, or <paramref name="error"/> thrown, once <paramref name="durable"/> completed (its own
+    /// failure, the log's, wins): how every answer about metadata waits for what it depends on.
+    /// </summary>
+    internal static async Task<T> AfterDurableAsync<T>(Task durable, T result, Exception? error)
     {
         await durable.ConfigureAwait(false);
         if (error is not null) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(error);

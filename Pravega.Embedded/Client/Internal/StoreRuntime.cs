@@ -44,17 +44,11 @@ internal sealed class StoreRuntime
             ThrowIfDisposed();
             var result = operation();
             var durable = Controller.WhenObservedDurableAsync(CancellationToken.None);
-            return durable.IsCompletedSuccessfully ? Task.FromResult(result) : ThenAsync(durable, result);
+            return durable.IsCompletedSuccessfully ? Task.FromResult(result) : StreamController.AfterDurableAsync(durable, result, null);
         }
         catch (Exception e)
         {
             return Fail<T>(e);
-        }
-
-        static async Task<T> ThenAsync(Task durable, T result)
-        {
-            await durable.ConfigureAwait(false);
-            return result;
         }
     }
 
@@ -97,14 +91,7 @@ internal sealed class StoreRuntime
     {
         if (error is ObjectDisposedException) return Task.FromException<T>(error);
         var durable = Controller.WhenObservedDurableAsync(CancellationToken.None);
-        return durable.IsCompletedSuccessfully ? Task.FromException<T>(error) : ThenAsync(durable, error);
-
-        static async Task<T> ThenAsync(Task durable, Exception error)
-        {
-            await durable.ConfigureAwait(false);
-            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(error);
-            return default!;
-        }
+        return durable.IsCompletedSuccessfully ? Task.FromException<T>(error) : StreamController.AfterDurableAsync<T>(durable, default!, error);
     }
 
     /// <summary>
