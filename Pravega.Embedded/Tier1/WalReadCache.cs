@@ -5,7 +5,7 @@ namespace Pravega.Embedded.Tier1;
 /// <summary>
 /// Read mappings of log files, opened on first use and kept for at most <c>capacity</c> sealed files (least recently
 /// used first out) plus the file being written, so mappings stay bounded however long the log grows; a mapped file
-/// holds no descriptor.
+/// holds no descriptor. A read of a mapped file takes no lock (a dictionary lookup and a reference count).
 /// A mapping is unmapped only when no <see cref="WalReadLease"/> uses it any more.
 /// </summary>
 internal sealed class WalReadCache : IDisposable
@@ -13,9 +13,8 @@ internal sealed class WalReadCache : IDisposable
     private readonly IStorageDevice _device;
     private readonly string _directory;
     private readonly int _capacity;
-    private readonly object _sync = new();
-    private readonly Dictionary<long, LinkedListNode<MappedWalFile>> _open = [];
-    private readonly LinkedList<MappedWalFile> _recent = new(); // most recently used first
+    private readonly object _sync = new(); // opening and evicting; reads of a mapped file take no lock
+    private readonly ConcurrentDictionary<long, MappedWalFile> _open = new();
     private readonly ConcurrentDictionary<long, int> _sizes = new();
     private MappedWalFile? _active;
     private bool _disposed;
@@ -29,13 +28,7 @@ internal sealed class WalReadCache : IDisposable
     }
 
     /// <summary>How many files are mapped now (tests).</summary>
-    public int MappedCount
-    {
-        get
-        {
-            lock (_sync) return _open.Count;
-        }
-    }
+    public int MappedCount => _open.Count;
 
     /// <summary>Makes a file known (its size comes from its header, through recovery or the file's creation).</summary>
     public void Add(long sequence, int size) => _sizes[sequence] = size;
@@ -46,54 +39,47 @@ internal sealed class WalReadCache : IDisposable
         lock (_sync)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            _active = Get(sequence).Value;
+            Volatile.Write(ref _active, GetOrOpen(sequence));
         }
     }
 
     /// <summary>The bytes at <paramref name="address"/>, valid until the lease is disposed.</summary>
     public WalReadLease Read(LogAddress address, int length)
     {
-        var active = Volatile.Read(ref _active);
-        MappedWalFile file;
-        if (active is not null && active.Sequence == address.FileSequence && active.TryAcquire())
-        {
-            file = active;
-        }
-        else
+        // A file evicted meanwhile refuses the reference once its last lease is gone; it is then mapped again.
+        if (!_open.TryGetValue(address.FileSequence, out var file) || !file.TryAcquire())
         {
             lock (_sync)
             {
                 ObjectDisposedException.ThrowIf(_disposed, this);
-                var node = Get(address.FileSequence);
-                _recent.Remove(node);
-                _recent.AddFirst(node);
-                file = node.Value;
+                file = GetOrOpen(address.FileSequence);
                 if (!file.TryAcquire()) throw new InvalidOperationException("A cached WAL mapping was released while cached."); // the cache holds a reference
             }
         }
+        file.LastUsed = Environment.TickCount64;
         file.Mapping.PrefetchAhead(address.Position, length);
         return new WalReadLease(file, address.Position, length);
     }
 
-    private LinkedListNode<MappedWalFile> Get(long sequence)
+    /// <summary>The mapped file (caller holds the lock), mapping it and evicting the least recently used ones if needed.</summary>
+    private MappedWalFile GetOrOpen(long sequence)
     {
-        if (_open.TryGetValue(sequence, out var node)) return node;
+        if (_open.TryGetValue(sequence, out var file)) return file;
         if (!_sizes.TryGetValue(sequence, out int size)) throw new InvalidOperationException($"WAL file {sequence} is not part of the log.");
-        var file = MappedWalFile.Open(_device, Path.Combine(_directory, WalFormat.FileName(sequence)), sequence, size);
-        node = _recent.AddFirst(file);
-        _open.Add(sequence, node);
-        for (var victim = _recent.Last; _open.Count > _capacity + 1 && victim is not null;)
+        file = MappedWalFile.Open(_device, Path.Combine(_directory, WalFormat.FileName(sequence)), sequence, size);
+        file.LastUsed = Environment.TickCount64;
+        _open[sequence] = file;
+        while (_open.Count > _capacity + 1)
         {
-            var previous = victim.Previous;
-            if (!ReferenceEquals(victim.Value, _active) && victim != node)
-            {
-                _recent.Remove(victim);
-                _open.Remove(victim.Value.Sequence);
-                victim.Value.Release(); // unmapped now, or when its last reader is done
-            }
-            victim = previous;
+            MappedWalFile? victim = null;
+            foreach (var candidate in _open.Values)
+                if (!ReferenceEquals(candidate, _active) && !ReferenceEquals(candidate, file) && (victim is null || candidate.LastUsed < victim.LastUsed))
+                    victim = candidate;
+            if (victim is null) break;
+            _open.TryRemove(victim.Sequence, out _);
+            victim.Release(); // unmapped now, or when its last reader is done
         }
-        return node;
+        return file;
     }
 
     public void Dispose()
@@ -103,8 +89,7 @@ internal sealed class WalReadCache : IDisposable
             if (_disposed) return;
             _disposed = true;
             _active = null;
-            foreach (var file in _recent) file.Release();
-            _recent.Clear();
+            foreach (var file in _open.Values) file.Release();
             _open.Clear();
         }
     }
@@ -127,6 +112,15 @@ internal sealed class MappedWalFile
     public long Sequence { get; }
 
     public DeviceMapping Mapping { get; }
+
+    /// <summary>When a read last used it (<see cref="Environment.TickCount64"/>): eviction takes the oldest.</summary>
+    public long LastUsed
+    {
+        get => Volatile.Read(ref _lastUsed);
+        set => Volatile.Write(ref _lastUsed, value);
+    }
+
+    private long _lastUsed;
 
     public static MappedWalFile Open(IStorageDevice device, string path, long sequence, int size)
     {
