@@ -43,6 +43,15 @@ internal sealed partial class SimulatedDevice : IStorageDevice
 
     internal Lock Gate { get; } = new();
 
+    /// <summary>
+    /// Called (under <see cref="Gate"/>, on the calling thread) after every change a caller makes: a file write, flush
+    /// (also a failed one) or allocation, a create, delete, rename or directory sync. The simulation counts them to kill
+    /// its process at an exact point of a commit.
+    /// </summary>
+    internal Action? Mutated { get; set; }
+
+    internal void NoteMutation() => Mutated?.Invoke();
+
     /// <summary>Bumped by every crash and power failure; handles, locks and mappings of an older epoch are dead.</summary>
     internal int Epoch { get; private set; }
 
@@ -108,7 +117,9 @@ internal sealed partial class SimulatedDevice : IStorageDevice
             {
                 node = CreateNode(path);
             }
-            return new SimulatedFile(this, node, path, Epoch);
+            var file = new SimulatedFile(this, node, path, Epoch);
+            if (mode == DeviceOpenMode.CreateOrTruncate) NoteMutation();
+            return file;
         }
     }
 
@@ -119,6 +130,7 @@ internal sealed partial class SimulatedDevice : IStorageDevice
         {
             if (!_visible.Remove(path, out var node)) return;
             _pendingEntries.Add(new EntryChange(EntryChangeKind.Delete, path, null, node));
+            NoteMutation();
         }
     }
 
@@ -135,6 +147,7 @@ internal sealed partial class SimulatedDevice : IStorageDevice
             _visible.Remove(source);
             _visible[destination] = node;
             _pendingEntries.Add(new EntryChange(EntryChangeKind.Rename, source, destination, node));
+            NoteMutation();
         }
     }
 
@@ -154,6 +167,7 @@ internal sealed partial class SimulatedDevice : IStorageDevice
                 change.Apply(_durable);
                 return true;
             });
+            NoteMutation();
         }
     }
 

@@ -54,6 +54,7 @@ internal sealed class SimulatedFile : IDeviceFile
         {
             CheckAlive();
             Node.Write(source, offset, _device.DurableOffsetOfWrite(this, offset, source.Length));
+            _device.NoteMutation();
         }
     }
 
@@ -65,9 +66,11 @@ internal sealed class SimulatedFile : IDeviceFile
             if (_device.ShouldFailFlush(this))
             {
                 _device.FailFlush(Node);
+                _device.NoteMutation();
                 throw new IOException($"fdatasync of '{Path}' failed (errno 5, simulated).", SimulatedNode.EIOHResult);
             }
             Node.Flush();
+            _device.NoteMutation();
         }
     }
 
@@ -80,6 +83,7 @@ internal sealed class SimulatedFile : IDeviceFile
             if (_device.ShouldFailAllocate(this))
                 throw new IOException($"posix_fallocate of {length} bytes failed (errno 28, simulated).", SimulatedDevice.DiskFullHResult);
             if (length > Node.VolatileLength) Node.SetLength(length);
+            _device.NoteMutation();
         }
     }
 

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Time.Testing;
 using Pravega.Embedded.Tier1;
 using System.Globalization;
 
@@ -12,17 +13,17 @@ internal sealed class SimulationViolationException(string message) : Exception(m
 /// and after every recovery a check of everything completed calls proved (<c>StoreSimulationRun.Check.cs</c>).
 /// </summary>
 /// <remarks>
-/// <para>Determinism. Every choice of the workload and of the fault schedule is drawn from one <see cref="Random"/> seeded
-/// by the seed, on the test's own flow, and no draw depends on an outcome (an answer, a failure, what survived): the same
-/// seed always makes the same calls in the same order with the same faults armed. The device's own draws (which bytes a
-/// corruption flips, the writeback of a failed flush, a misdirected write's shift) and each power failure's fate come
-/// from their own seeded generators. Faults are keyed to counts of operations on files of one mirror made by the log's
-/// own threads (the flusher and the mirror writers), not to clock time.</para>
-/// <para>What can vary with thread timing: how concurrent appends are grouped into commits (so which commit the k-th
-/// flush is, and so which writes a failed or misdirected flush hits), how far writes left in flight got when a crash
-/// or power failure strikes, and when the background file preparer runs (and whether it zero-fills, which depends on
-/// wall-clock time). A failure that depends only on the schedule replays exactly; one that needs a particular
-/// interleaving replays the same schedule and usually, not always, the same failure.</para>
+/// <para>Determinism: one seed is one interleaving. Every choice of the workload and of the fault schedule is drawn from
+/// one <see cref="Random"/> seeded by the seed, on the test's own flow; the device's own draws (which bytes a corruption
+/// flips, the writeback of a failed flush, a misdirected write's shift) and each power failure's fate come from their
+/// own seeded generators. The store runs with a stepped log (<see cref="WalOptions.Stepped"/>): it has no threads, the
+/// run commits (<c>StoreSimulationRun.Stepping.cs</c>) between and among its calls, continuations run inline, files are
+/// prepared in mirror order, and time is a clock that never moves, so the same seed makes the same device operations in
+/// the same order. A crash or power failure strikes after an exact number of device operations of the commits that
+/// follow the last calls, so "writes in flight" are cut at a point the seed chooses. The transcript (log, outcomes,
+/// device digest) of two runs of a seed is compared by a test. Run with the log's own threads
+/// (<c>PRAVEGA_SIM_THREADS=1</c>), commits group by timing instead, and a seed replays its schedule but not always its
+/// interleaving.</para>
 /// </remarks>
 internal sealed partial class StoreSimulationRun
 {
@@ -31,6 +32,7 @@ internal sealed partial class StoreSimulationRun
     private static readonly int[] FileSizes = [64 << 10, 128 << 10, 256 << 10];
 
     private readonly int _seed;
+    private readonly bool _stepped;
     private readonly Random _rng;
     private readonly SimulatedDevice _device;
     private readonly string[] _dirs;
@@ -50,9 +52,10 @@ internal sealed partial class StoreSimulationRun
     private bool _failureObserved;
     private bool _mayRefuse;
 
-    private StoreSimulationRun(int seed)
+    private StoreSimulationRun(int seed, bool stepped)
     {
         _seed = seed;
+        _stepped = stepped;
         _rng = new Random(seed);
         _device = new SimulatedDevice(new Random(unchecked((seed * 7919) + 17)));
         int mirrors = _rng.Next(10) < 3 ? 2 : 3;
@@ -65,23 +68,49 @@ internal sealed partial class StoreSimulationRun
             Tier1Directories = _dirs,
             Tier2Directory = null,
             RetentionCheckInterval = Timeout.InfiniteTimeSpan,
+            TimeProvider = new FakeTimeProvider(new DateTimeOffset(2030, 1, 1, 0, 0, 0, TimeSpan.Zero)), // no timer ever fires
+            NewIds = SeededIds(new Random(unchecked((seed * 31) + 7))),
             WalFileSize = FileSizes[_rng.Next(FileSizes.Length)],
             WalMaxPendingBytes = _rng.Next(2) == 0 ? 16 << 10 : 1 << 20,
         };
-        Log($"seed {seed}: {mirrors} mirrors, victim mirror {_victim}, {_lives} lives, WAL files of {_options.WalFileSize} bytes, max pending {_options.WalMaxPendingBytes}");
+        Log($"seed {seed}{(stepped ? "" : " (log threads)")}: {mirrors} mirrors, victim mirror {_victim}, {_lives} lives, WAL files of {_options.WalFileSize} bytes, max pending {_options.WalMaxPendingBytes}");
     }
+
+    /// <summary>Whether no mirror but the victim has a file named <paramref name="name"/>.</summary>
+    private bool OnlyVictimHolds(string name)
+    {
+        for (int m = 0; m < _dirs.Length; m++)
+            if (m != _victim && _device.FileExists(_dirs[m] + "/" + name)) return false;
+        return true;
+    }
+
+    /// <summary>Store and writer ids drawn from a seeded generator, so that every byte the store writes replays.</summary>
+    private static Func<Guid> SeededIds(Random random) => () =>
+    {
+        var bytes = new byte[16];
+        lock (random) random.NextBytes(bytes);
+        return new Guid(bytes);
+    };
 
     /// <summary>The command that replays one seed alone.</summary>
     public static string ReplayCommand(int seed) =>
         $"PRAVEGA_SIM_SEED={seed} dotnet test Pravega.Embedded.Tests --filter \"FullyQualifiedName~{nameof(StoreSimulationTests)}\"";
 
-    /// <summary>Runs one seed; throws <see cref="SimulationViolationException"/> when a check fails.</summary>
-    public static async Task RunAsync(int seed)
+    /// <summary>
+    /// Runs one seed; throws <see cref="SimulationViolationException"/> when a check fails. Returns the run's transcript:
+    /// its log, every call's outcome and a digest of the device (what <see cref="StoreSimulationTests"/> compares to show
+    /// that a seed replays exactly).
+    /// </summary>
+    /// <param name="seed">The seed.</param>
+    /// <param name="stepped">Step the log from the run (exact replay); false lets it run its own threads, whose
+    /// interleavings vary from run to run (more schedules, no exact replay).</param>
+    public static async Task<string> RunAsync(int seed, bool stepped = true)
     {
-        var run = new StoreSimulationRun(seed);
+        var run = new StoreSimulationRun(seed, stepped);
         try
         {
             await run.ExecuteAsync();
+            return run.Transcript();
         }
         catch (SimulationViolationException)
         {
@@ -135,11 +164,19 @@ internal sealed partial class StoreSimulationRun
         if (readFaults) Log($"life {_life}: opening with new bad sectors drawn on reads of the victim mirror");
         try
         {
-            _store = await StreamStore.OpenAsync(_options with { Device = _process }).WaitAsync(HangTimeout);
+            _store = await StreamStore.OpenAsync(_options with { Device = _process, SteppedLog = _stepped }).WaitAsync(HangTimeout);
         }
         catch (Exception e) when (_mayRefuse && e is StorageCorruptedException or UnsupportedStorageFormatException)
         {
             Log($"open refused, as allowed after damage in every mirror: {e.Message}");
+            return false;
+        }
+        catch (StorageCorruptedException e) when (readFaults && e.FileName is { } name && OnlyVictimHolds(name))
+        {
+            // A file prepared ahead whose preparation a crash cut short in the other mirrors lies in the victim mirror
+            // only: its damage and the new bad sectors are damage in every copy of it, and nothing then proves that it
+            // holds no record, so refusing is right (docs/FORMAT.md, "Recovery").
+            Log($"open refused, as allowed: every copy of {name} is in the victim mirror, damaged and now with bad sectors: {e.Message}");
             return false;
         }
         catch (Exception e)
@@ -190,7 +227,7 @@ internal sealed partial class StoreSimulationRun
             if (slot.FixedId is null) continue;
             try
             {
-                await slot.Writer.FlushAsync().WaitAsync(HangTimeout);
+                await SettleAsync(slot.Writer.FlushAsync());
             }
             catch (Exception e)
             {
@@ -269,24 +306,25 @@ internal sealed partial class StoreSimulationRun
         }
         bool inFlight = _rng.Next(2) == 0;
         if (inFlight) StartBurst();
-        int delay = _rng.Next(3);
-        if (delay > 0) await Task.Delay(delay);
-        if (ending < 6)
+        bool power = ending >= 6;
+        int fate = power ? _rng.Next() : 0;
+        bool dropCaches = !power && _rng.Next(3) == 0;
+        string what = $"{(power ? "power failure" : "crash")}{(inFlight ? " with writes in flight" : "")}";
+        void Die()
         {
-            Log($"life {_life}: crash{(inFlight ? " with writes in flight" : "")}");
-            _process!.Crash();
-            if (_rng.Next(3) == 0)
+            if (!power)
             {
+                Log($"life {_life}: {what}");
+                _process!.Crash();
+                if (!dropCaches) return;
                 _device.DropCaches();
                 Log("  caches dropped");
+                return;
             }
-        }
-        else
-        {
-            int fate = _rng.Next();
-            Log($"life {_life}: power failure{(inFlight ? " with writes in flight" : "")} (fate seed {fate})");
+            Log($"life {_life}: {what} (fate seed {fate})");
             foreach (string line in _process!.PowerFail(new Random(fate))) Log("  " + line);
         }
+        await DieInFlightAsync(Die);
         await AbandonAsync();
         await ResolveAllAsync(abandoned: true);
     }
@@ -299,7 +337,7 @@ internal sealed partial class StoreSimulationRun
             slot.Writer = null;
             try
             {
-                await w.DisposeAsync().AsTask().WaitAsync(HangTimeout);
+                await SettleAsync(w.DisposeAsync().AsTask());
             }
             catch (Exception e)
             {
@@ -308,7 +346,7 @@ internal sealed partial class StoreSimulationRun
         }
         try
         {
-            await _store!.DisposeAsync().AsTask().WaitAsync(HangTimeout);
+            await SettleAsync(_store!.DisposeAsync().AsTask());
         }
         catch (Exception e)
         {
@@ -336,7 +374,7 @@ internal sealed partial class StoreSimulationRun
     {
         try
         {
-            await dispose.AsTask().WaitAsync(HangTimeout);
+            await SettleAsync(dispose.AsTask());
         }
         catch (IOException)
         {
@@ -473,7 +511,11 @@ internal sealed partial class StoreSimulationRun
             int n = _rng.Next(2, 13);
             Log($"  {n} concurrent writes ({slot}) from a{_nextAttempt}");
             var started = new List<Attempt>();
-            for (int i = 0; i < n; i++) started.Add(StartFreshWrite(slot));
+            for (int i = 0; i < n; i++)
+            {
+                started.Add(StartFreshWrite(slot));
+                MaybeCommit();
+            }
             foreach (var a in started) await ResolveAsync(a, abandoned: false);
         }
         else if (r < 82)
@@ -503,6 +545,7 @@ internal sealed partial class StoreSimulationRun
                 Log($"  (in the burst: {call.Description})");
             }
             _unresolved.Add(StartFreshWrite(_rng.Next(2) == 0 ? first : second));
+            MaybeCommit();
         }
         Log($"  burst of {n} writes ({first}, {second}){(metadataAt >= 0 ? " with a metadata call" : "")}, to a{_nextAttempt - 1}");
     }
@@ -650,12 +693,12 @@ internal sealed partial class StoreSimulationRun
         {
             if (a.Task is Task<WriteResult> numbered)
             {
-                var result = await numbered.WaitAsync(HangTimeout);
+                var result = await SettleAsync(numbered);
                 a.Outcome = result == WriteResult.Duplicate ? CallOutcome.Duplicate : CallOutcome.Written;
             }
             else
             {
-                await a.Task.WaitAsync(HangTimeout);
+                await SettleAsync(a.Task);
                 a.Outcome = CallOutcome.Written;
             }
         }
@@ -685,8 +728,8 @@ internal sealed partial class StoreSimulationRun
         try
         {
             // A create that answers false found the name there: it had nothing to write (so it may complete on a failed log).
-            if (m.Task is Task<bool> created) m.Changed = await created.WaitAsync(HangTimeout);
-            else await m.Task.WaitAsync(HangTimeout);
+            if (m.Task is Task<bool> created) m.Changed = await SettleAsync(created);
+            else await SettleAsync(m.Task);
             m.Outcome = CallOutcome.Written;
             m.OnCompleted(_model, m.Changed);
         }
@@ -742,8 +785,12 @@ internal sealed partial class StoreSimulationRun
     private static bool IsLogFile(string path, string directory) =>
         path.StartsWith(directory, StringComparison.Ordinal) && Path.GetFileName(path).StartsWith("wal-", StringComparison.Ordinal) && path.EndsWith(".log", StringComparison.Ordinal);
 
-    /// <summary>The log's flusher (mirror 0) and mirror writers; not the file preparer or recovery, whose timing varies.</summary>
-    private static bool OnLogThread() => Thread.CurrentThread.Name is { } name && name.StartsWith("pravega-wal-", StringComparison.Ordinal);
+    /// <summary>
+    /// In a commit: one the run steps (<see cref="CommitStep"/>), or, with the log's own threads, the flusher's and the
+    /// mirror writers' work; not the file preparer's or recovery's, whose timing varies with threads.
+    /// </summary>
+    private bool OnLogThread() => _stepped ? _committing
+        : Thread.CurrentThread.Name is { } name && name.StartsWith("pravega-wal-", StringComparison.Ordinal);
 
     private void Log(string line) => _log.Add(line);
 

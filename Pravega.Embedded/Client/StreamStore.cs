@@ -81,12 +81,14 @@ public sealed partial class StreamStore : IStreamStore
                 MaxPendingBytes = options.WalMaxPendingBytes,
                 LoggerFactory = loggerFactory,
                 Device = options.Device,
+                Stepped = options.SteppedLog,
+                NewIds = options.NewIds,
             };
             var container = SegmentContainer.Open(wal, controller);
             controller.Attach(container);
             var retention = new RetentionService(controller, options.TimeProvider, options.RetentionCheckInterval,
                                                  loggerFactory.CreateLogger("Pravega.Embedded.Controller"));
-            var store = new StreamStore(new StoreRuntime(container, controller, options.TimeProvider), retention, tier2Lock);
+            var store = new StreamStore(new StoreRuntime(container, controller, options.TimeProvider, options.NewIds), retention, tier2Lock);
             retention.Start();
             return store;
         }

@@ -79,6 +79,15 @@ public sealed record StreamStoreOptions
     /// <summary>The file system the store uses (internal: simulation tests use a simulated device with power failures).</summary>
     internal Tier1.IStorageDevice Device { get; init; } = Tier1.FileSystemDevice.Instance;
 
+    /// <summary>
+    /// The log commits only when a test calls <see cref="Tier1.WriteAheadLog.CommitNext"/> (internal: the deterministic
+    /// simulation steps the log itself, see <see cref="Tier1.WalOptions.Stepped"/>).
+    /// </summary>
+    internal bool SteppedLog { get; init; }
+
+    /// <summary>Where new ids come from: a new store's id, a writer's generated id (internal: the simulation draws them from its seed).</summary>
+    internal Func<Guid> NewIds { get; init; } = Guid.NewGuid;
+
     /// <summary>Checks every option; called once when a store opens.</summary>
     /// <exception cref="ArgumentNullException">A required option is null.</exception>
     /// <exception cref="ArgumentException">

@@ -4,14 +4,18 @@ namespace Pravega.Embedded.Tier1;
 
 /// <summary>
 /// A pooled completion for one caller waiting for an LSN to become durable: a <see cref="ValueTask"/> without
-/// allocation. Continuations never run on the flusher thread.
+/// allocation. Continuations never run on the flusher thread (unless the log is stepped, see <see cref="WalOptions.Stepped"/>).
 /// </summary>
 internal sealed class DurabilityWaiter : IValueTaskSource
 {
     private readonly Action<DurabilityWaiter> _return;
-    private ManualResetValueTaskSourceCore<bool> _core = new() { RunContinuationsAsynchronously = true };
+    private ManualResetValueTaskSourceCore<bool> _core;
 
-    public DurabilityWaiter(Action<DurabilityWaiter> returnToPool) => _return = returnToPool;
+    public DurabilityWaiter(Action<DurabilityWaiter> returnToPool, bool runContinuationsAsynchronously)
+    {
+        _return = returnToPool;
+        _core = new() { RunContinuationsAsynchronously = runContinuationsAsynchronously };
+    }
 
     public long Lsn { get; set; }
 

@@ -15,14 +15,17 @@ internal sealed class WalFilePreparer
     private readonly IReadOnlyList<string> _directories;
     private readonly FileHeader _header;
     private readonly bool _zeroFill;
+    private readonly bool _parallel;
     private volatile bool _hurry;
 
-    public WalFilePreparer(IStorageDevice device, IReadOnlyList<string> directories, in FileHeader header, bool zeroFill)
+    /// <summary>A preparer of one file; <paramref name="parallel"/> false prepares the mirrors one after the other, in mirror order (a stepped log).</summary>
+    public WalFilePreparer(IStorageDevice device, IReadOnlyList<string> directories, in FileHeader header, bool zeroFill, bool parallel = true)
     {
         _device = device;
         _directories = directories;
         _header = header;
         _zeroFill = zeroFill;
+        _parallel = parallel;
     }
 
     public long Sequence => _header.Sequence;
@@ -32,9 +35,14 @@ internal sealed class WalFilePreparer
     /// <summary>Prepares the file in every mirror in parallel; the task completes when all are durable.</summary>
     public Task StartInBackground() => Task.Run(Prepare);
 
-    /// <summary>Prepares the file in every mirror (in parallel), from the calling thread; throws the first mirror's failure.</summary>
+    /// <summary>Prepares the file in every mirror (in parallel unless told otherwise), from the calling thread; throws the first mirror's failure.</summary>
     public void Prepare()
     {
+        if (!_parallel)
+        {
+            for (int m = 0; m < _directories.Count; m++) PrepareMirror(m);
+            return;
+        }
         try
         {
             Parallel.For(0, _directories.Count, PrepareMirror);

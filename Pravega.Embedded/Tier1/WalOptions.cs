@@ -41,5 +41,17 @@ internal sealed record WalOptions
     /// </summary>
     public int MappedFileLimit { get; init; } = 256;
 
+    /// <summary>
+    /// Tests only: the log has no threads of its own. A commit happens only when its owner calls
+    /// <see cref="WriteAheadLog.CommitNext"/>, on the caller's thread, writing the mirrors one after the other and
+    /// preparing files in mirror order; completions run their continuations inline. With every other source of
+    /// concurrency gone, the same calls in the same order always give the same device operations in the same order: the
+    /// deterministic simulation steps the log itself so that one seed is one interleaving.
+    /// </summary>
+    public bool Stepped { get; init; }
+
+    /// <summary>Where new ids come from (a new store's id); the simulation draws them from its seed.</summary>
+    public Func<Guid> NewIds { get; init; } = Guid.NewGuid;
+
     public int MaxPayloadSize => FileSize - WalFormat.FileHeaderSize - WalFormat.FrameHeaderSize;
 }

@@ -16,7 +16,8 @@ internal delegate void PayloadWriter<TState>(Span<byte> destination, TState stat
 /// <see cref="Append{TState}"/> is called by one owner at a time (the segment container, under its lock); the
 /// flusher thread takes closed batches, writes each to all mirrors in parallel and then reports the new durable
 /// LSN through the <c>onDurable</c> callback before completing waiters, so state applied there (read visibility)
-/// is in place when a writer sees its acknowledgement.
+/// is in place when a writer sees its acknowledgement. A stepped log (<see cref="WalOptions.Stepped"/>, tests) has no
+/// threads: its owner commits with <see cref="CommitNext"/>.
 /// </remarks>
 internal sealed class WriteAheadLog : IAsyncDisposable
 {
@@ -35,7 +36,7 @@ internal sealed class WriteAheadLog : IAsyncDisposable
     private readonly List<DurabilityWaiter> _completing = [];
     private readonly ConcurrentQueue<DurabilityWaiter> _waiterPool = new();
     private readonly MirrorWriter[] _mirrorWriters;
-    private readonly Thread _flusher;
+    private readonly Thread? _flusher;
     private readonly TaskCompletionSource _flusherExited = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Action<DurabilityWaiter> _returnWaiter;
     private LogBatch? _open;
@@ -63,6 +64,7 @@ internal sealed class WriteAheadLog : IAsyncDisposable
         _locks = locks;
         _onDurable = onDurable;
         _returnWaiter = w => _waiterPool.Enqueue(w);
+        CompletionOptions = options.Stepped ? TaskCreationOptions.None : TaskCreationOptions.RunContinuationsAsynchronously;
         Recovery = recovered;
         _device = options.Device;
         _storeId = recovered.StoreId;
@@ -83,11 +85,23 @@ internal sealed class WriteAheadLog : IAsyncDisposable
             _writeFileSize = recovered.FileSizes[_writeSequence];
         }
         WriteGenerationMarker();
+        if (options.Stepped)
+        {
+            _mirrorWriters = [];
+            return;
+        }
         _mirrorWriters = new MirrorWriter[options.Directories.Count - 1];
         for (int m = 0; m < _mirrorWriters.Length; m++) _mirrorWriters[m] = new MirrorWriter(m + 1);
         _flusher = new Thread(FlushLoop) { IsBackground = true, Name = "pravega-wal-flusher" };
         _flusher.Start();
     }
+
+    /// <summary>
+    /// How completion sources that wait for this log are created: continuations run asynchronously (never on the
+    /// flusher thread), except in a stepped log, where they run inline so that everything a commit releases has run
+    /// when <see cref="CommitNext"/> returns.
+    /// </summary>
+    public TaskCreationOptions CompletionOptions { get; }
 
     /// <summary>The header of a log file this open creates: the options' size, this open's generation.</summary>
     private FileHeader NewFileHeader(long sequence) => new(_storeId, sequence, _options.FileSize, _generation);
@@ -95,7 +109,7 @@ internal sealed class WriteAheadLog : IAsyncDisposable
     /// <summary>Creates a log file synchronously (no zero-filling unless the options ask for it) and makes it the write target.</summary>
     private void CreateFileNow(long sequence)
     {
-        new WalFilePreparer(_device, _options.Directories, NewFileHeader(sequence), _options.PreZeroFiles).Prepare();
+        new WalFilePreparer(_device, _options.Directories, NewFileHeader(sequence), _options.PreZeroFiles, parallel: !_options.Stepped).Prepare();
         _readCache.Add(sequence, _options.FileSize);
         _writePosition = WalFormat.FileHeaderSize;
         _writeFileSize = _options.FileSize;
@@ -155,7 +169,7 @@ internal sealed class WriteAheadLog : IAsyncDisposable
         {
             foreach (string dir in options.Directories) locks.Add(options.Device.LockDirectory(dir));
             var logger = options.LoggerFactory.CreateLogger("Pravega.Embedded.Tier1");
-            var report = WalRecovery.Recover(options.Device, options.Directories, replay, logger);
+            var report = WalRecovery.Recover(options.Device, options.Directories, replay, logger, options.NewIds);
             return new WriteAheadLog(options, [.. locks], report, onDurable);
         }
         catch
@@ -213,7 +227,7 @@ internal sealed class WriteAheadLog : IAsyncDisposable
             if (_failure is not null) return ValueTask.FromException(_failure);
             if (lsn <= _durableLsn) return default;
             if (lsn >= _nextLsn) throw new ArgumentOutOfRangeException(nameof(lsn), lsn, "No record has this LSN yet.");
-            if (!_waiterPool.TryDequeue(out var waiter)) waiter = new DurabilityWaiter(_returnWaiter);
+            if (!_waiterPool.TryDequeue(out var waiter)) waiter = new DurabilityWaiter(_returnWaiter, !_options.Stepped);
             waiter.Lsn = lsn;
             _waiters.Add(waiter);
             return waiter.Task;
@@ -234,7 +248,7 @@ internal sealed class WriteAheadLog : IAsyncDisposable
             if (lsn <= _durableLsn) return Task.CompletedTask;
             var owner = FindBatch(lsn) ?? throw new ArgumentOutOfRangeException(nameof(lsn), lsn, "No pending record has this LSN.");
             batch = owner.FirstLsn;
-            owner.SharedCompletion ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            owner.SharedCompletion ??= new TaskCompletionSource(CompletionOptions);
             return owner.SharedCompletion.Task;
         }
     }
@@ -277,7 +291,7 @@ internal sealed class WriteAheadLog : IAsyncDisposable
         lock (_sync)
         {
             if (_pendingBytes <= _options.MaxPendingBytes || _failure is not null) return default;
-            _capacityWaiter ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            _capacityWaiter ??= new TaskCompletionSource(CompletionOptions);
             return new ValueTask(_capacityWaiter.Task.WaitAsync(ct));
         }
     }
@@ -305,14 +319,40 @@ internal sealed class WriteAheadLog : IAsyncDisposable
     /// <summary>
     /// Prepares the next file in the background. It is zero-filled only when the log is filling slowly (latency
     /// matters, and there is time): under sustained load the zeros would double the disk writes and their flushes
-    /// would stall the log's own, so the file is left sparse (docs/DESIGN.md, docs/BENCHMARKS.md).
+    /// would stall the log's own, so the file is left sparse (docs/DESIGN.md, docs/BENCHMARKS.md). A stepped log takes
+    /// no clock: it zero-fills every other file, and prepares it in the next <see cref="CommitNext"/>.
     /// </summary>
     private void StartPreparing(long sequence)
     {
-        bool slow = Stopwatch.GetElapsedTime(_writeFileStarted) > _options.ZeroFillWhenHalfFileTakesLongerThan;
+        bool slow = _options.Stepped ? sequence % 2 == 0
+            : Stopwatch.GetElapsedTime(_writeFileStarted) > _options.ZeroFillWhenHalfFileTakesLongerThan;
         _preparer = new WalFilePreparer(_device, _options.Directories, NewFileHeader(sequence),
-                                        _options.PreZeroFiles && slow);
-        _preparing = _preparer.StartInBackground();
+                                        _options.PreZeroFiles && slow, parallel: !_options.Stepped);
+        _preparing = _options.Stepped ? null : _preparer.StartInBackground();
+    }
+
+    /// <summary>A stepped log's preparation, run where a threaded log's would have run by now: before the next commit.</summary>
+    private void RunDeferredPreparation()
+    {
+        WalFilePreparer? preparer;
+        lock (_sync)
+        {
+            if (_preparer is null || _preparing is not null) return;
+            preparer = _preparer;
+        }
+        Task done;
+        try
+        {
+            preparer.Prepare();
+            done = Task.CompletedTask;
+        }
+#pragma warning disable CA1031 // kept for the commit that needs the file, as a background preparation's failure is
+        catch (Exception e)
+#pragma warning restore CA1031
+        {
+            done = Task.FromException(e);
+        }
+        lock (_sync) _preparing = done;
     }
 
     private void ThrowIfUnusable()
@@ -323,44 +363,69 @@ internal sealed class WriteAheadLog : IAsyncDisposable
 
     private void FlushLoop()
     {
-        while (true)
-        {
-            LogBatch? batch;
-            lock (_sync)
-            {
-                while (_closed.Count == 0 && _open is null && !_stopping)
-                {
-                    _flusherWaiting = true;
-                    Monitor.Wait(_sync);
-                    _flusherWaiting = false;
-                }
-                if (_closed.Count == 0 && _open is null) break;
-                if (_closed.Count == 0) CloseOpenBatch();
-                batch = _closed.Dequeue();
-                _flushing = batch;
-            }
-            if (_failure is null)
-            {
-                try
-                {
-                    var file = ActivateFile(batch.FileSequence);
-                    long started = Stopwatch.GetTimestamp();
-                    WriteToAllMirrors(file, batch);
-                    Telemetry.CommitDuration.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
-                    Telemetry.WalBytes.Add(batch.Length);
-                    Telemetry.WalRecords.Add(batch.LastLsn - batch.FirstLsn + 1);
-                }
-#pragma warning disable CA1031 // a failed write fails the log: every waiter gets the error
-                catch (Exception e)
-#pragma warning restore CA1031
-                {
-                    Tier1Log.WriteFailed(_logger, e);
-                    lock (_sync) _failure = e;
-                }
-            }
-            Completed(batch);
-        }
+        while (TakeBatch(wait: true) is { } batch) Commit(batch);
         _flusherExited.TrySetResult();
+    }
+
+    /// <summary>
+    /// A stepped log's group commit (<see cref="WalOptions.Stepped"/>): writes the next batch (the oldest closed one,
+    /// else everything appended since the last commit) to every mirror and completes what waited for it, on the calling
+    /// thread, continuations included. False when nothing waits to be written. Not to be called concurrently.
+    /// </summary>
+    public bool CommitNext()
+    {
+        if (!_options.Stepped) throw new InvalidOperationException("Only a stepped log is committed by its owner; this one has a flusher thread.");
+        if (TakeBatch(wait: false) is not { } batch) return false;
+        RunDeferredPreparation();
+        Commit(batch);
+        return true;
+    }
+
+    /// <summary>
+    /// The next batch to write: the oldest closed one, else the open one (closed now). Null when there is none; with
+    /// <paramref name="wait"/>, waits for one and answers null only once the log is stopping.
+    /// </summary>
+    private LogBatch? TakeBatch(bool wait)
+    {
+        lock (_sync)
+        {
+            while (wait && _closed.Count == 0 && _open is null && !_stopping)
+            {
+                _flusherWaiting = true;
+                Monitor.Wait(_sync);
+                _flusherWaiting = false;
+            }
+            if (_closed.Count == 0 && _open is null) return null;
+            if (_closed.Count == 0) CloseOpenBatch();
+            var batch = _closed.Dequeue();
+            _flushing = batch;
+            return batch;
+        }
+    }
+
+    /// <summary>Writes one batch to every mirror (unless the log already failed) and completes its waiters.</summary>
+    private void Commit(LogBatch batch)
+    {
+        if (_failure is null)
+        {
+            try
+            {
+                var file = ActivateFile(batch.FileSequence);
+                long started = Stopwatch.GetTimestamp();
+                WriteToAllMirrors(file, batch);
+                Telemetry.CommitDuration.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+                Telemetry.WalBytes.Add(batch.Length);
+                Telemetry.WalRecords.Add(batch.LastLsn - batch.FirstLsn + 1);
+            }
+#pragma warning disable CA1031 // a failed write fails the log: every waiter gets the error
+            catch (Exception e)
+#pragma warning restore CA1031
+            {
+                Tier1Log.WriteFailed(_logger, e);
+                lock (_sync) _failure = e;
+            }
+        }
+        Completed(batch);
     }
 
     /// <summary>
@@ -370,7 +435,7 @@ internal sealed class WriteAheadLog : IAsyncDisposable
     /// </summary>
     private void Completed(LogBatch batch)
     {
-        Exception? failure = _failure; // set only by this thread
+        Exception? failure = _failure; // set only by the committing thread
         long last = batch.LastLsn;
         if (failure is null) _onDurable(last);
         TaskCompletionSource? shared;
@@ -418,7 +483,7 @@ internal sealed class WriteAheadLog : IAsyncDisposable
         }
         else
         {
-            new WalFilePreparer(_device, _options.Directories, NewFileHeader(sequence), zeroFill: false).Prepare();
+            new WalFilePreparer(_device, _options.Directories, NewFileHeader(sequence), zeroFill: false, parallel: !_options.Stepped).Prepare();
         }
         var file = WalFile.Open(_device, _options.Directories, sequence, _options.FileSize);
         _readCache.Add(sequence, _options.FileSize);
@@ -434,19 +499,24 @@ internal sealed class WriteAheadLog : IAsyncDisposable
         return file;
     }
 
+    /// <summary>Mirror 0 on this thread, the others on their writers in parallel (a stepped log: each in turn, here).</summary>
     private void WriteToAllMirrors(WalFile file, LogBatch batch)
     {
         foreach (var w in _mirrorWriters) w.Begin(file, batch);
         Exception? first = null;
-        try
+        int here = _options.Stepped ? _options.Directories.Count : 1;
+        for (int m = 0; m < here; m++)
         {
-            file.WriteDurably(0, batch.Bytes, batch.FilePosition);
-        }
-#pragma warning disable CA1031 // wait for the other mirrors before reporting
-        catch (Exception e)
+            try
+            {
+                file.WriteDurably(m, batch.Bytes, batch.FilePosition);
+            }
+#pragma warning disable CA1031 // wait for (or write) the other mirrors before reporting
+            catch (Exception e)
 #pragma warning restore CA1031
-        {
-            first = e;
+            {
+                first ??= e;
+            }
         }
         foreach (var w in _mirrorWriters)
         {
@@ -473,7 +543,16 @@ internal sealed class WriteAheadLog : IAsyncDisposable
             _stopping = true;
             Monitor.Pulse(_sync);
         }
-        await _flusherExited.Task.ConfigureAwait(false);
+        if (_flusher is null)
+        {
+            while (CommitNext())
+            {
+            }
+        }
+        else
+        {
+            await _flusherExited.Task.ConfigureAwait(false);
+        }
         foreach (var w in _mirrorWriters) w.Dispose();
         if (_preparing is not null)
         {

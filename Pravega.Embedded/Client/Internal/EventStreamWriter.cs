@@ -37,7 +37,7 @@ internal sealed class EventStreamWriter<T> : IEventStreamWriter<T>
         _scope = scope;
         _stream = stream;
         _serializer = serializer;
-        WriterId = options?.WriterId ?? Guid.NewGuid().ToString("N");
+        WriterId = options?.WriterId ?? runtime.NewIds().ToString("N");
     }
 
     public string WriterId { get; }
@@ -86,7 +86,7 @@ internal sealed class EventStreamWriter<T> : IEventStreamWriter<T>
                     long lsn = Append(stream, point, bytes, eventNumber, out bool duplicate);
                     return Acknowledge(lsn, duplicate, ct);
                 }
-                var appended = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                var appended = new TaskCompletionSource(_runtime.Container.Log.CompletionOptions);
                 var previous = _appended;
                 _appended = appended.Task;
                 var queued = AppendLaterAsync(previous, appended, stream, point, bytes.ToArray(), eventNumber);

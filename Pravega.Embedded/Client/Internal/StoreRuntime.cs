@@ -10,8 +10,9 @@ internal sealed class StoreRuntime
     private readonly ConcurrentDictionary<(string Scope, string Group), ReaderGroupCoordinator> _groups = new();
     private volatile bool _disposed;
 
-    public StoreRuntime(SegmentContainer container, StreamController controller, TimeProvider time)
+    public StoreRuntime(SegmentContainer container, StreamController controller, TimeProvider time, Func<Guid> newIds)
     {
+        NewIds = newIds;
         Container = container;
         Controller = controller;
         Time = time;
@@ -24,6 +25,9 @@ internal sealed class StoreRuntime
     public SegmentReader Reader { get; }
     public StreamController Controller { get; }
     public TimeProvider Time { get; }
+
+    /// <summary>Where new ids come from (<see cref="StreamStoreOptions.NewIds"/>).</summary>
+    public Func<Guid> NewIds { get; }
 
     public bool IsDisposed => _disposed;
 

@@ -63,13 +63,17 @@ internal sealed partial class WalRecovery
 
     private Guid StoreId => _inventory.StoreId;
 
-    public static RecoveryReport Recover(IStorageDevice device, IReadOnlyList<string> directories, ReplayHandler replay, ILogger logger)
+    /// <summary>
+    /// Recovers the log in <paramref name="directories"/>, replaying every record; a store without log files is created,
+    /// with an id from <paramref name="newStoreId"/>.
+    /// </summary>
+    public static RecoveryReport Recover(IStorageDevice device, IReadOnlyList<string> directories, ReplayHandler replay, ILogger logger, Func<Guid> newStoreId)
     {
         var inventory = WalInventory.Take(device, directories);
         RecoveryReport report;
         if (inventory.IsEmpty)
         {
-            report = new RecoveryReport(Guid.NewGuid(), 1, 0, 1, 0, 0, new SortedDictionary<long, int>(), 0, 0, 0, 0);
+            report = new RecoveryReport(newStoreId(), 1, 0, 1, 0, 0, new SortedDictionary<long, int>(), 0, 0, 0, 0);
         }
         else
         {

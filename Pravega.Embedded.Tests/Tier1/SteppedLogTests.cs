@@ -1,0 +1,68 @@
+using Pravega.Embedded.Tests.Simulation;
+using Pravega.Embedded.Tier1;
+using Xunit;
+
+namespace Pravega.Embedded.Tests.Tier1;
+
+/// <summary>
+/// The stepped log the deterministic simulation drives (<see cref="WalOptions.Stepped"/>): it commits only in
+/// <see cref="WriteAheadLog.CommitNext"/>, on the caller's thread, with the mirrors written in order, and everything a
+/// commit releases has run when the call returns.
+/// </summary>
+public sealed class SteppedLogTests
+{
+    private static readonly string[] Mirrors = ["/s/tier1-0", "/s/tier1-1", "/s/tier1-2"];
+
+    private static WalOptions Options(SimulatedDevice device) =>
+        new() { Directories = Mirrors, FileSize = 64 << 10, Device = device, Stepped = true };
+
+    [Fact]
+    public async Task Commits_only_when_stepped_and_completes_waiters_before_returning()
+    {
+        var device = new SimulatedDevice(new Random(1));
+        var durable = new List<long>();
+        await using var log = WriteAheadLog.Open(Options(device), (_, _, _) => { }, durable.Add);
+        Assert.False(log.CommitNext()); // the generation marker is durable at open: nothing waits
+
+        long first = WalHarness.Append(log, WalHarness.Payload(1, 100), out _);
+        long second = WalHarness.Append(log, WalHarness.Payload(2, 100), out _);
+        var waiting = log.WhenDurable(second).AsTask();
+        bool continued = false;
+        var next = waiting.ContinueWith(_ => continued = true, TaskScheduler.Default);
+        await Task.Delay(50);
+        Assert.False(waiting.IsCompleted); // no thread of its own commits
+        Assert.All(device.Files(), f => Assert.True(f.PendingChanges == 0));
+
+        Assert.True(log.CommitNext());
+        Assert.True(waiting.IsCompletedSuccessfully);
+        Assert.True(continued); // inline: the continuation ran inside CommitNext
+        Assert.Equal([second], durable);
+        Assert.True(first < second && log.DurableLsn == second);
+        Assert.False(log.CommitNext());
+        await next;
+    }
+
+    [Fact]
+    public async Task A_threaded_log_refuses_to_be_stepped()
+    {
+        var device = new SimulatedDevice(new Random(2));
+        await using var log = WriteAheadLog.Open(Options(device) with { Stepped = false }, (_, _, _) => { }, _ => { });
+        Assert.Throws<InvalidOperationException>(() => log.CommitNext());
+    }
+
+    [Fact]
+    public async Task Dispose_commits_what_is_left_and_a_reopen_finds_it()
+    {
+        var device = new SimulatedDevice(new Random(3));
+        long lsn;
+        await using (var log = WriteAheadLog.Open(Options(device), (_, _, _) => { }, _ => { }))
+        {
+            for (int i = 0; i < 40; i++) WalHarness.Append(log, WalHarness.Payload(i, 3000), out _); // crosses into the next file
+            lsn = log.LastAppendedLsn;
+        }
+        var replayed = new List<long>();
+        await using var reopened = WriteAheadLog.Open(Options(device), (l, _, _) => replayed.Add(l), _ => { });
+        Assert.Equal(40, replayed.Count);
+        Assert.Equal(lsn, replayed[^1]);
+    }
+}
