@@ -28,7 +28,7 @@ public sealed class SteppedLogTests
         long second = WalHarness.Append(log, WalHarness.Payload(2, 100), out _);
         var waiting = log.WhenDurable(second).AsTask();
         bool continued = false;
-        var next = waiting.ContinueWith(_ => continued = true, TaskScheduler.Default);
+        var next = waiting.ContinueWith(_ => continued = true, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         await Task.Delay(50);
         Assert.False(waiting.IsCompleted); // no thread of its own commits
         Assert.All(device.Files(), f => Assert.True(f.PendingChanges == 0));
