@@ -92,6 +92,37 @@ internal sealed partial class SimulatedDevice : IStorageDevice
         }
     }
 
+    public IReadOnlyList<string> ListDirectories(string directory)
+    {
+        directory = Normalize(directory);
+        lock (Gate)
+        {
+            var names = new List<string>();
+            foreach (string path in _directories)
+                if (ParentOf(path) == directory) names.Add(Path.GetFileName(path));
+            names.Sort(StringComparer.Ordinal);
+            return names;
+        }
+    }
+
+    /// <remarks>Durable at once, as <see cref="CreateDirectory"/> is (the contract syncs the parent).</remarks>
+    public void DeleteDirectory(string path)
+    {
+        path = Normalize(path);
+        lock (Gate)
+        {
+            if (IsRoot(path) || !_directories.Contains(path)) return;
+            foreach (string other in _directories)
+                if (ParentOf(other) == path) throw new IOException($"The directory '{path}' is not empty.");
+            foreach (string file in _visible.Keys)
+                if (ParentOf(file) == path) throw new IOException($"The directory '{path}' is not empty.");
+            foreach (string file in _durable.Keys)
+                if (ParentOf(file) == path) throw new IOException($"The directory '{path}' still holds a file durably (sync it first).");
+            _directories.Remove(path);
+            NoteMutation();
+        }
+    }
+
     public bool FileExists(string path)
     {
         path = Normalize(path);

@@ -41,6 +41,10 @@ internal sealed class SimulatedProcess(SimulatedDevice device) : IStorageDevice
 
     public IReadOnlyList<string> ListFiles(string directory) => Do(() => Device.ListFiles(directory));
 
+    public IReadOnlyList<string> ListDirectories(string directory) => Do(() => Device.ListDirectories(directory));
+
+    public void DeleteDirectory(string path) => Do(() => Device.DeleteDirectory(path));
+
     public bool FileExists(string path) => Do(() => Device.FileExists(path));
 
     public IDeviceFile OpenFile(string path, DeviceOpenMode mode) => Do(() => Device.OpenFile(path, mode));

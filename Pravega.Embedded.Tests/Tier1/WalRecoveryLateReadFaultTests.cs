@@ -102,6 +102,10 @@ public sealed class WalRecoveryLateReadFaultTests
 
         public IReadOnlyList<string> ListFiles(string directory) => inner.ListFiles(directory);
 
+        public IReadOnlyList<string> ListDirectories(string directory) => inner.ListDirectories(directory);
+
+        public void DeleteDirectory(string path) => inner.DeleteDirectory(path);
+
         public bool FileExists(string p) => inner.FileExists(p);
 
         public void DeleteFile(string p) => inner.DeleteFile(p);

@@ -30,6 +30,22 @@ internal sealed class FileSystemDevice : IStorageDevice
         return names;
     }
 
+    public IReadOnlyList<string> ListDirectories(string directory)
+    {
+        if (!Directory.Exists(directory)) return [];
+        var names = new List<string>();
+        foreach (string path in Directory.EnumerateDirectories(directory)) names.Add(Path.GetFileName(path));
+        return names;
+    }
+
+    public void DeleteDirectory(string path)
+    {
+        string full = Path.TrimEndingDirectorySeparator(Path.GetFullPath(path));
+        if (!Directory.Exists(full)) return;
+        Directory.Delete(full, recursive: false);
+        if (Path.GetDirectoryName(full) is { } parent) NativeIO.FlushDirectory(parent);
+    }
+
     public bool FileExists(string path) => File.Exists(path);
 
     public IDeviceFile OpenFile(string path, DeviceOpenMode mode) =>

@@ -25,6 +25,15 @@ internal interface IStorageDevice
     /// <summary>The names (not paths) of the files directly in <paramref name="directory"/>; empty if it does not exist.</summary>
     IReadOnlyList<string> ListFiles(string directory);
 
+    /// <summary>The names (not paths) of the directories directly in <paramref name="directory"/>; empty if it does not exist.</summary>
+    IReadOnlyList<string> ListDirectories(string directory);
+
+    /// <summary>
+    /// Removes an empty directory and makes that durable (its parent synced). Nothing happens if it does not exist.
+    /// </summary>
+    /// <exception cref="IOException">The directory is not empty.</exception>
+    void DeleteDirectory(string path);
+
     /// <summary>Whether the file exists.</summary>
     bool FileExists(string path);
 

@@ -1,0 +1,120 @@
+using Pravega.Embedded.Tests.Simulation;
+using Pravega.Embedded.Tier1;
+using Pravega.Embedded.Tier2;
+using Xunit;
+
+namespace Pravega.Embedded.Tests.Tier2;
+
+/// <summary>The filesystem chunk storage's contract, on the real file system and on the simulated device alike.</summary>
+public sealed class FileSystemChunkStorageTests : IDisposable
+{
+    private readonly string _temp = Path.Combine(Path.GetTempPath(), "pravega-chunks-" + Guid.NewGuid().ToString("N"));
+
+    public static TheoryData<bool> Devices => [true, false];
+
+    public void Dispose()
+    {
+        if (Directory.Exists(_temp)) Directory.Delete(_temp, recursive: true);
+    }
+
+    private (IStorageDevice Device, string Root) Open(bool simulated) =>
+        simulated ? (new SimulatedDevice(new Random(7)), "/t2") : (FileSystemDevice.Instance, _temp);
+
+    [Theory]
+    [MemberData(nameof(Devices))]
+    public async Task Chunks_are_created_appended_read_listed_and_deleted(bool simulated)
+    {
+        var (device, root) = Open(simulated);
+        await using var storage = new FileSystemChunkStorage(device, root);
+        string a = ChunkNames.DataChunk(ChunkNames.SegmentPrefix("sc", "st", 1, 4), 0, Guid.NewGuid());
+        string b = ChunkNames.DataChunk(ChunkNames.SegmentPrefix("sc", "st", 1, 5), 100, Guid.NewGuid());
+        await storage.CreateAsync(a, default);
+        await storage.CreateAsync(b, default);
+        await storage.AppendAsync(a, 0, "hello "u8.ToArray(), default);
+        await storage.AppendAsync(a, 6, "world"u8.ToArray(), default);
+        await storage.SyncAsync(a, default);
+        Assert.Equal(11, await storage.GetLengthAsync(a, default));
+        Assert.Equal(0, await storage.GetLengthAsync(b, default));
+
+        var buffer = new byte[20];
+        int read = await storage.ReadAsync(a, 3, buffer, default);
+        Assert.Equal("lo world", System.Text.Encoding.ASCII.GetString(buffer, 0, read));
+        Assert.Equal(0, await storage.ReadAsync(a, 11, buffer, default));
+
+        Assert.Equal(new[] { a, b }.Order(StringComparer.Ordinal), await storage.ListAsync("", default).ToListAsync());
+        Assert.Equal([b], await storage.ListAsync(ChunkNames.SegmentPrefix("sc", "st", 1, 5), default).ToListAsync());
+
+        await storage.DeleteAsync(a, default);
+        await storage.DeleteAsync(a, default); // nothing left to delete
+        Assert.Null(await storage.GetLengthAsync(a, default));
+        Assert.Equal([b], await storage.ListAsync("", default).ToListAsync());
+        Assert.False(device.DirectoryExists(Path.Combine(root, ChunkNames.SegmentPrefix("sc", "st", 1, 4)))); // emptied directories go
+        Assert.True(device.DirectoryExists(Path.Combine(root, ChunkNames.SegmentPrefix("sc", "st", 1, 5))));
+    }
+
+    [Theory]
+    [MemberData(nameof(Devices))]
+    public async Task Misuse_is_refused_and_changes_nothing(bool simulated)
+    {
+        var (device, root) = Open(simulated);
+        await using var storage = new FileSystemChunkStorage(device, root);
+        const string name = "sc/st/1-0/0000000000000000000-x.chunk";
+        await storage.CreateAsync(name, default);
+        await storage.AppendAsync(name, 0, new byte[10], default);
+
+        await Assert.ThrowsAsync<ChunkExistsException>(() => storage.CreateAsync(name, default).AsTask());
+        Assert.Equal(10, await storage.GetLengthAsync(name, default)); // not truncated by the refused create
+        var wrongOffset = await Assert.ThrowsAsync<InvalidOperationException>(() => storage.AppendAsync(name, 5, new byte[1], default).AsTask());
+        Assert.Contains("length 10", wrongOffset.Message, StringComparison.Ordinal);
+        await Assert.ThrowsAsync<ChunkNotFoundException>(() => storage.AppendAsync("sc/st/1-0/missing.chunk", 0, new byte[1], default).AsTask());
+        await Assert.ThrowsAsync<ChunkNotFoundException>(() => storage.ReadAsync("sc/st/1-0/missing.chunk", 0, new byte[1], default).AsTask());
+        foreach (string bad in new[] { "", "/abs", "a//b", "a/../b", "a/./b", "a\\b" })
+            await Assert.ThrowsAnyAsync<ArgumentException>(() => storage.CreateAsync(bad, default).AsTask());
+
+        await storage.SealAsync(name, default);
+        await Assert.ThrowsAsync<InvalidOperationException>(() => storage.AppendAsync(name, 10, new byte[1], default).AsTask());
+        Assert.Equal(10, await storage.GetLengthAsync(name, default));
+        using var cancelled = new CancellationTokenSource();
+        await cancelled.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => storage.CreateAsync("sc/st/1-0/other.chunk", cancelled.Token).AsTask());
+    }
+
+    /// <summary>
+    /// What survives a power failure: a created chunk (its directory entry was synced) and its synced bytes; never
+    /// a deleted chunk again. Unsynced appends may go: callers never reference them.
+    /// </summary>
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    [InlineData(4)]
+    [InlineData(5)]
+    public async Task Created_synced_and_deleted_chunks_survive_a_power_failure_as_they_were_left(int seed)
+    {
+        var device = new SimulatedDevice(new Random(seed));
+        var process = new SimulatedProcess(device);
+        var storage = new FileSystemChunkStorage(process, "/t2");
+        const string kept = "sc/st/1-1/0000000000000000000-a.chunk", empty = "sc/st/1-1/0000000000000000000-b.chunk", gone = "sc/st/1-2/0000000000000000000-c.chunk";
+        var synced = new byte[3000];
+        new Random(seed).NextBytes(synced);
+        await storage.CreateAsync(kept, default);
+        await storage.AppendAsync(kept, 0, synced, default);
+        await storage.SyncAsync(kept, default);
+        await storage.AppendAsync(kept, synced.Length, new byte[700], default); // never synced
+        await storage.CreateAsync(empty, default);
+        await storage.CreateAsync(gone, default);
+        await storage.AppendAsync(gone, 0, synced, default);
+        await storage.SyncAsync(gone, default);
+        await storage.DeleteAsync(gone, default);
+        process.PowerFail(new Random(seed * 13));
+
+        await using var after = new FileSystemChunkStorage(new SimulatedProcess(device), "/t2");
+        Assert.Equal(new[] { empty, kept }.Order(StringComparer.Ordinal), await after.ListAsync("", default).ToListAsync());
+        long length = (await after.GetLengthAsync(kept, default))!.Value;
+        Assert.InRange(length, synced.Length, synced.Length + 700);
+        var read = new byte[synced.Length];
+        Assert.Equal(synced.Length, await after.ReadAsync(kept, 0, read, default));
+        Assert.Equal(synced, read);
+        Assert.Equal(0, await after.GetLengthAsync(empty, default));
+    }
+}

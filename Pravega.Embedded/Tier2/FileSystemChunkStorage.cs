@@ -1,0 +1,241 @@
+using System.Runtime.CompilerServices;
+using Pravega.Embedded.Tier1;
+
+namespace Pravega.Embedded.Tier2;
+
+/// <summary>
+/// Chunks as files under a root directory (<see cref="StreamStoreOptions.Tier2Directory"/>), through an
+/// <see cref="IStorageDevice"/> (tests: the simulated device with power failures): a chunk named <c>a/b/c</c> is the
+/// file <c>root/a/b/c</c>. Creating a chunk creates its directories durably and syncs the directory that holds the new
+/// entry; deleting one syncs it too and removes directories left empty. The calls do their I/O on the calling thread
+/// (the tierer's own), and complete synchronously.
+/// </summary>
+internal sealed class FileSystemChunkStorage : IChunkStorage
+{
+    private readonly IStorageDevice _device;
+    private readonly string _root;
+    private readonly Lock _sync = new();
+    private readonly Dictionary<string, IDeviceFile> _writing = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _sealed = new(StringComparer.Ordinal);
+    private bool _disposed;
+
+    public FileSystemChunkStorage(IStorageDevice device, string root)
+    {
+        ArgumentNullException.ThrowIfNull(device);
+        ArgumentException.ThrowIfNullOrEmpty(root);
+        _device = device;
+        _root = root;
+        device.CreateDirectory(root);
+    }
+
+    public ValueTask CreateAsync(string name, CancellationToken ct)
+    {
+        ct.ThrowIfCancellationRequested();
+        string path = PathOf(name);
+        string parent = Path.GetDirectoryName(path)!;
+        lock (_sync)
+        {
+            ThrowIfDisposed();
+            _device.CreateDirectory(parent);
+            if (_device.FileExists(path)) throw new ChunkExistsException(name);
+            var file = _device.OpenFile(path, DeviceOpenMode.CreateOrTruncate);
+            try
+            {
+                _device.SyncDirectory(parent);
+            }
+            catch
+            {
+                file.Dispose();
+                throw;
+            }
+            _writing.Add(name, file);
+            _sealed.Remove(name);
+        }
+        return default;
+    }
+
+    public ValueTask AppendAsync(string name, long offset, ReadOnlyMemory<byte> data, CancellationToken ct)
+    {
+        ct.ThrowIfCancellationRequested();
+        var file = WriteHandle(name);
+        long length = file.Length;
+        if (offset != length)
+            throw new InvalidOperationException($"An append to chunk '{name}' must start at its length {length}, not at {offset}.");
+        file.Write(data.Span, offset);
+        return default;
+    }
+
+    public ValueTask SyncAsync(string name, CancellationToken ct)
+    {
+        ct.ThrowIfCancellationRequested();
+        IDeviceFile? file;
+        lock (_sync)
+        {
+            ThrowIfDisposed();
+            _writing.TryGetValue(name, out file);
+        }
+        if (file is not null)
+        {
+            file.Flush();
+            return default;
+        }
+        using var opened = OpenExisting(name);
+        opened.Flush();
+        return default;
+    }
+
+    public ValueTask SealAsync(string name, CancellationToken ct)
+    {
+        ct.ThrowIfCancellationRequested();
+        string path = PathOf(name);
+        lock (_sync)
+        {
+            ThrowIfDisposed();
+            if (_writing.Remove(name, out var file)) file.Dispose();
+            else if (!_device.FileExists(path)) throw new ChunkNotFoundException(name);
+            _sealed.Add(name);
+        }
+        return default;
+    }
+
+    public ValueTask<int> ReadAsync(string name, long offset, Memory<byte> destination, CancellationToken ct)
+    {
+        ct.ThrowIfCancellationRequested();
+        ArgumentOutOfRangeException.ThrowIfNegative(offset);
+        using var file = OpenExisting(name);
+        int total = 0;
+        while (total < destination.Length)
+        {
+            int read = file.Read(destination.Span[total..], offset + total);
+            if (read == 0) break;
+            total += read;
+        }
+        return new ValueTask<int>(total);
+    }
+
+    public ValueTask<long?> GetLengthAsync(string name, CancellationToken ct)
+    {
+        ct.ThrowIfCancellationRequested();
+        string path = PathOf(name);
+        lock (_sync)
+        {
+            ThrowIfDisposed();
+            if (_writing.TryGetValue(name, out var file)) return new ValueTask<long?>(file.Length);
+            if (!_device.FileExists(path)) return new ValueTask<long?>((long?)null);
+        }
+        try
+        {
+            using var opened = _device.OpenFile(path, DeviceOpenMode.OpenExisting);
+            return new ValueTask<long?>(opened.Length);
+        }
+        catch (FileNotFoundException)
+        {
+            return new ValueTask<long?>((long?)null); // deleted meanwhile
+        }
+    }
+
+    public ValueTask DeleteAsync(string name, CancellationToken ct)
+    {
+        ct.ThrowIfCancellationRequested();
+        string path = PathOf(name);
+        lock (_sync)
+        {
+            ThrowIfDisposed();
+            if (_writing.Remove(name, out var file)) file.Dispose();
+            _sealed.Remove(name);
+            if (!_device.FileExists(path)) return default;
+            string parent = Path.GetDirectoryName(path)!;
+            _device.DeleteFile(path);
+            _device.SyncDirectory(parent);
+            RemoveEmptyDirectories(parent);
+        }
+        return default;
+    }
+
+    public async IAsyncEnumerable<string> ListAsync(string prefix, [EnumeratorCancellation] CancellationToken ct)
+    {
+        var names = new List<string>();
+        lock (_sync)
+        {
+            ThrowIfDisposed();
+            string start = prefix.Length == 0 ? _root : PathOf(prefix);
+            Collect(start, prefix, names);
+        }
+        names.Sort(StringComparer.Ordinal);
+        foreach (string name in names)
+        {
+            ct.ThrowIfCancellationRequested();
+            yield return name;
+        }
+        await Task.CompletedTask.ConfigureAwait(false);
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        lock (_sync)
+        {
+            if (_disposed) return default;
+            _disposed = true;
+            foreach (var file in _writing.Values) file.Dispose();
+            _writing.Clear();
+        }
+        return default;
+    }
+
+    private void Collect(string directory, string name, List<string> names)
+    {
+        foreach (string file in _device.ListFiles(directory))
+            if (file != DirectoryLock.FileName || name.Length > 0) names.Add(name.Length == 0 ? file : name + "/" + file);
+        foreach (string sub in _device.ListDirectories(directory))
+            Collect(Path.Combine(directory, sub), name.Length == 0 ? sub : name + "/" + sub, names);
+    }
+
+    /// <summary>Removes <paramref name="directory"/> and its parents up to the root while they are empty.</summary>
+    private void RemoveEmptyDirectories(string directory)
+    {
+        string root = Path.TrimEndingDirectorySeparator(_root);
+        while (directory.Length > root.Length && directory.StartsWith(root, StringComparison.Ordinal)
+               && _device.ListFiles(directory).Count == 0 && _device.ListDirectories(directory).Count == 0)
+        {
+            _device.DeleteDirectory(directory);
+            directory = Path.GetDirectoryName(directory)!;
+        }
+    }
+
+    private IDeviceFile WriteHandle(string name)
+    {
+        string path = PathOf(name);
+        lock (_sync)
+        {
+            ThrowIfDisposed();
+            if (_sealed.Contains(name)) throw new InvalidOperationException($"The chunk '{name}' is sealed: it takes no more appends.");
+            if (_writing.TryGetValue(name, out var file)) return file;
+            if (!_device.FileExists(path)) throw new ChunkNotFoundException(name);
+            file = _device.OpenFile(path, DeviceOpenMode.OpenExisting);
+            _writing.Add(name, file);
+            return file;
+        }
+    }
+
+    private IDeviceFile OpenExisting(string name)
+    {
+        string path = PathOf(name);
+        lock (_sync) ThrowIfDisposed();
+        try
+        {
+            return _device.OpenFile(path, DeviceOpenMode.OpenExisting);
+        }
+        catch (FileNotFoundException)
+        {
+            throw new ChunkNotFoundException(name);
+        }
+    }
+
+    private string PathOf(string name)
+    {
+        ChunkNames.Validate(name);
+        return Path.Combine(_root, name);
+    }
+
+    private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(_disposed, this);
+}

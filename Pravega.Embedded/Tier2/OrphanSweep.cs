@@ -1,0 +1,31 @@
+namespace Pravega.Embedded.Tier2;
+
+/// <summary>
+/// Removes, at open and before the tierer starts, every chunk no committed manifest refers to: data chunks a crash left
+/// unreferenced (created or filled, but the pass never committed), chunks a truncation or deletion had not yet removed,
+/// and the manifests of segments that no longer exist.
+/// </summary>
+internal static class OrphanSweep
+{
+    /// <param name="storage">The Tier-2 storage.</param>
+    /// <param name="live">Every existing segment's prefix (<see cref="ChunkNames.SegmentPrefix"/>) and its committed manifest.</param>
+    /// <param name="ct">Cancels the sweep between deletions.</param>
+    /// <returns>The names of the chunks removed.</returns>
+    public static async Task<IReadOnlyList<string>> RunAsync(IChunkStorage storage, IReadOnlyDictionary<string, SegmentManifest> live, CancellationToken ct)
+    {
+        var referenced = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var manifest in live.Values)
+            foreach (var extent in manifest.Extents) referenced.Add(extent.Chunk);
+        var orphans = new List<string>();
+        await foreach (string name in storage.ListAsync("", ct).ConfigureAwait(false))
+        {
+            int slash = name.LastIndexOf('/');
+            string prefix = slash < 0 ? "" : name[..slash];
+            bool keep = ChunkNames.IsDataChunk(name) ? referenced.Contains(name)
+                : name[(slash + 1)..] == ChunkNames.ManifestName && live.ContainsKey(prefix);
+            if (!keep && (ChunkNames.IsDataChunk(name) || name[(slash + 1)..] == ChunkNames.ManifestName)) orphans.Add(name);
+        }
+        foreach (string name in orphans) await storage.DeleteAsync(name, ct).ConfigureAwait(false);
+        return orphans;
+    }
+}
