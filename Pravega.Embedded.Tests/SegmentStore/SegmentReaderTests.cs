@@ -136,6 +136,10 @@ public sealed class SegmentReaderTests : IAsyncLifetime
         public void Apply(ReadOnlySpan<byte> record, SegmentContainer container)
         {
         }
+
+        public void WriteCheckpoint(List<byte[]> records)
+        {
+        }
     }
 
     private sealed class LengthSerializer : ISerializer<long>

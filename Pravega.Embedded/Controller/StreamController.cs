@@ -243,6 +243,9 @@ internal sealed partial class StreamController : IMetadataLog
             case var type when IsReaderGroupRecord(type):
                 ApplyReaderGroupRecord(type, r);
                 break;
+            case var type when IsCheckpointRecord(type):
+                ApplyCheckpointRecord(type, r);
+                break;
             default:
                 throw new InvalidDataException("Unknown controller record type.");
         }

@@ -8,4 +8,10 @@ namespace Pravega.Embedded.SegmentStore;
 internal interface IMetadataLog
 {
     void Apply(ReadOnlySpan<byte> record, SegmentContainer container);
+
+    /// <summary>
+    /// Adds the records that rebuild this layer's state from nothing, applied by <see cref="Apply"/> to an empty
+    /// instance (a container checkpoint); under the container lock.
+    /// </summary>
+    void WriteCheckpoint(List<byte[]> records);
 }

@@ -8,4 +8,10 @@ internal enum RecordType : byte
 
     /// <summary>A controller metadata change, opaque to the container.</summary>
     Metadata = 2,
+
+    /// <summary>Checkpoint only: a segment's length and where its live bytes begin in the WAL.</summary>
+    SegmentState = 3,
+
+    /// <summary>Checkpoint only: a writer id's last event number on a stream.</summary>
+    WriterState = 4,
 }

@@ -116,5 +116,25 @@ internal sealed class Segment
         return Search(offset, out var entry) ? Math.Max(floor, entry.Offset) : floor;
     }
 
+    /// <summary>
+    /// The index entry of the first byte not truncated (the accepted start; container lock); false when there is none
+    /// (nothing appended after the start).
+    /// </summary>
+    public bool TryFindFirstLive(out SegmentIndexEntry entry)
+    {
+        entry = default;
+        return AcceptedStartOffset < Length && Search(AcceptedStartOffset, out entry);
+    }
+
+    /// <summary>
+    /// A segment restored from a checkpoint: nothing is indexed yet, and its bytes from <paramref name="liveOffset"/> on
+    /// are indexed again as replay meets their records (replay only; the truncation came with the checkpoint).
+    /// </summary>
+    public void RestoreFrom(long liveOffset)
+    {
+        Length = liveOffset;
+        Volatile.Write(ref _durableLength, liveOffset);
+    }
+
     private bool Search(long offset, out SegmentIndexEntry entry) => _index.TryFind(offset, out entry);
 }

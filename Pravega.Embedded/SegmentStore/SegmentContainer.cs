@@ -14,7 +14,7 @@ namespace Pravega.Embedded.SegmentStore;
 /// [i32 eventLength][event]</c>; the last two fields are the segment's bytes for the event, so the read index
 /// points into the WAL and no copy is made.
 /// </remarks>
-internal sealed class SegmentContainer : IAsyncDisposable
+internal sealed partial class SegmentContainer : IAsyncDisposable
 {
     private const int AppendHeaderSize = 1 + 8 + 8 + 8 + 1;
     public const int EventHeaderSize = 4;
@@ -25,9 +25,16 @@ internal sealed class SegmentContainer : IAsyncDisposable
     private readonly Queue<PendingEffect> _pending = new();
     private readonly List<DataSignal> _toSignal = [];
     private readonly IMetadataLog _metadata;
+    private readonly WalOptions _walOptions;
+    private readonly ILogger _logger;
     private WriteAheadLog? _log;
 
-    private SegmentContainer(IMetadataLog metadata) => _metadata = metadata;
+    private SegmentContainer(IMetadataLog metadata, WalOptions options)
+    {
+        _metadata = metadata;
+        _walOptions = options;
+        _logger = options.LoggerFactory.CreateLogger("Pravega.Embedded.SegmentStore");
+    }
 
     /// <summary>The container lock: every state change of the container and of the metadata above happens under it.</summary>
     public object Lock { get; } = new();
@@ -37,11 +44,52 @@ internal sealed class SegmentContainer : IAsyncDisposable
     /// <summary>Largest event the WAL can hold for a writer id of the given length.</summary>
     public int MaxEventSize(int writerIdLength) => Log.MaxPayloadSize - AppendHeaderSize - writerIdLength - EventHeaderSize;
 
+    /// <summary>
+    /// Opens the container: restores the newest checkpoint if there is one (<see cref="CheckpointFiles"/>), then recovers
+    /// and replays the log (records the checkpoint covers only to index live bytes again).
+    /// </summary>
+    /// <exception cref="StorageCorruptedException">The log does not hold what the checkpoint needs (nothing was written).</exception>
     public static SegmentContainer Open(WalOptions options, IMetadataLog metadata)
     {
-        var container = new SegmentContainer(metadata);
-        container._log = WriteAheadLog.Open(options, container.Replay, container.OnDurable);
+        var container = new SegmentContainer(metadata, options);
+        ContainerCheckpoint? checkpoint = null;
+        container._log = WriteAheadLog.Open(options, container.Replay, container.OnDurable, locked: () =>
+        {
+            checkpoint = CheckpointFiles.ReadNewest(options.Device, options.Directories);
+            if (checkpoint is null) return;
+            RequireNeededFiles(options, checkpoint);
+            container.Restore(checkpoint);
+        }, replayed: report =>
+        {
+            if (checkpoint is null) return;
+            if (checkpoint.StoreId != report.StoreId)
+                throw new StorageCorruptedException(
+                    $"The checkpoint at LSN {checkpoint.Lsn} belongs to store {checkpoint.StoreId}, the log to store {report.StoreId}: a checkpoint of another store was copied in. Nothing was changed.");
+            if (report.NextLsn - 1 < checkpoint.Lsn)
+                throw new StorageCorruptedException(
+                    $"The checkpoint at LSN {checkpoint.Lsn} is newer than the log, which ends at LSN {report.NextLsn - 1}: " +
+                    "the log lost records that were durable when the checkpoint was taken. Nothing was changed.");
+            if (container._checkpointLsn > 0) container.FinishRestore();
+        });
+        container._log.FileActivated = container.OnFileActivated;
         return container;
+    }
+
+    /// <summary>
+    /// Refuses, before recovery touches anything, a log whose files start after the first one the checkpoint needs
+    /// (files deleted by hand, a mirror set from elsewhere): opening would lose the live bytes in them.
+    /// </summary>
+    private static void RequireNeededFiles(WalOptions options, ContainerCheckpoint checkpoint)
+    {
+        long first = long.MaxValue;
+        foreach (string dir in options.Directories)
+            foreach (string name in options.Device.ListFiles(dir))
+                if (WalFormat.TryParseFileName(name, out long sequence)) first = Math.Min(first, sequence);
+        if (first > checkpoint.FirstNeededFile)
+            throw new StorageCorruptedException(
+                $"The checkpoint at LSN {checkpoint.Lsn} needs the WAL from file {WalFormat.FileName(checkpoint.FirstNeededFile)} on, but no mirror holds it " +
+                $"(the log starts at {(first == long.MaxValue ? "no file at all" : WalFormat.FileName(first))}): log files the store still needed are gone. Nothing was changed.",
+                directory: null, WalFormat.FileName(checkpoint.FirstNeededFile), offset: null, lsn: checkpoint.Lsn);
     }
 
     // ---- segments (called by the metadata log under the lock) ----
@@ -186,6 +234,15 @@ internal sealed class SegmentContainer : IAsyncDisposable
     private void Replay(long lsn, LogAddress address, ReadOnlySpan<byte> payload)
     {
         var r = new RecordReader(payload);
+        if (_checkpointLsn > 0)
+        {
+            if (lsn <= _checkpointLsn)
+            {
+                ReplayCovered(r, address);
+                return;
+            }
+            FinishRestore();
+        }
         switch ((RecordType)r.ReadByte())
         {
             case RecordType.Append:
@@ -214,6 +271,18 @@ internal sealed class SegmentContainer : IAsyncDisposable
             default:
                 throw new StorageCorruptedException($"WAL record {lsn} has an unknown type.");
         }
+    }
+
+    /// <summary>A record the checkpoint covers: only an append's live bytes matter (see <see cref="ReplayCoveredAppend"/>).</summary>
+    private void ReplayCovered(RecordReader r, LogAddress address)
+    {
+        if ((RecordType)r.ReadByte() != RecordType.Append) return;
+        long streamId = r.ReadInt64(), segmentId = r.ReadInt64();
+        r.ReadInt64();
+        int idLength = r.ReadByte();
+        r.ReadBytes(idLength);
+        int length = r.ReadInt32();
+        ReplayCoveredAppend(streamId, segmentId, length, address with { Position = address.Position + AppendHeaderSize + idLength });
     }
 
     /// <summary>
@@ -258,5 +327,26 @@ internal sealed class SegmentContainer : IAsyncDisposable
         Truncation,
     }
 
-    public ValueTask DisposeAsync() => _log?.DisposeAsync() ?? default;
+    /// <summary>
+    /// Waits for a checkpoint under way, takes a last one if the log has records since (so the next open replays
+    /// little), and closes the log. A log that failed (or whose process died) gets no checkpoint.
+    /// </summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (_log is null) return;
+        await _scheduledCheckpoint.ConfigureAwait(false);
+        if (_log.LastAppendedLsn > Math.Max(LastCheckpointLsn, _log.Recovery.NextLsn))
+        {
+            try
+            {
+                await CheckpointAsync(CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (IOException e)
+            {
+                SegmentStoreLog.CheckpointFailed(_logger, e);
+            }
+        }
+        await _log.DisposeAsync().ConfigureAwait(false);
+        _checkpointGate.Dispose();
+    }
 }

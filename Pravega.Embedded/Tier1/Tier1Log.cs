@@ -14,4 +14,7 @@ internal static partial class Tier1Log
 
     [LoggerMessage(1002, LogLevel.Critical, "WAL write failed; the log refuses further appends")]
     public static partial void WriteFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(1003, LogLevel.Debug, "WAL file {Sequence} dropped: a checkpoint covers its records and it holds no live segment byte")]
+    public static partial void FileDropped(ILogger logger, long sequence);
 }

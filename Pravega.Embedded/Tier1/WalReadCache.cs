@@ -33,6 +33,19 @@ internal sealed class WalReadCache : IDisposable
     /// <summary>Makes a file known (its size comes from its header, through recovery or the file's creation).</summary>
     public void Add(long sequence, int size) => _sizes[sequence] = size;
 
+    /// <summary>
+    /// Forgets a file that leaves the log: a later read of it fails; its mapping goes when its last lease is disposed
+    /// (a reader in the middle of a read finishes it, on the unlinked file's pages).
+    /// </summary>
+    public void Remove(long sequence)
+    {
+        lock (_sync)
+        {
+            _sizes.TryRemove(sequence, out _);
+            if (_open.TryRemove(sequence, out var file)) file.Release();
+        }
+    }
+
     /// <summary>The file being written: mapped now and never evicted until another file becomes active.</summary>
     public void SetActive(long sequence)
     {

@@ -53,6 +53,7 @@ internal sealed class WriteAheadLog : IAsyncDisposable
     private WalFilePreparer? _preparer;
     private Task? _preparing;
     private Exception? _failure;
+    private readonly SortedSet<long> _fileSequences = [];
     private bool _flusherWaiting;
     private bool _stopping;
     private int _disposed;
@@ -70,7 +71,11 @@ internal sealed class WriteAheadLog : IAsyncDisposable
         _storeId = recovered.StoreId;
         _generation = recovered.Generation;
         _readCache = new WalReadCache(_device, options.Directories[0], options.MappedFileLimit);
-        foreach (var (sequence, size) in recovered.FileSizes) _readCache.Add(sequence, size);
+        foreach (var (sequence, size) in recovered.FileSizes)
+        {
+            _readCache.Add(sequence, size);
+            _fileSequences.Add(sequence);
+        }
         _nextLsn = recovered.NextLsn;
         _durableLsn = recovered.NextLsn - 1;
         if (recovered.LastSequence == 0)
@@ -111,6 +116,7 @@ internal sealed class WriteAheadLog : IAsyncDisposable
     {
         new WalFilePreparer(_device, _options.Directories, NewFileHeader(sequence), _options.PreZeroFiles, parallel: !_options.Stepped).Prepare();
         _readCache.Add(sequence, _options.FileSize);
+        _fileSequences.Add(sequence);
         _writePosition = WalFormat.FileHeaderSize;
         _writeFileSize = _options.FileSize;
     }
@@ -137,6 +143,12 @@ internal sealed class WriteAheadLog : IAsyncDisposable
         _writePosition += frameLength;
     }
 
+    /// <summary>
+    /// Called on the committing thread when a batch first goes to a new file (before it is written); the container
+    /// starts a checkpoint there. Must not block or take the container lock on the flusher thread.
+    /// </summary>
+    public Action<long>? FileActivated { get; set; }
+
     /// <summary>The store's id, carried by every file header and covered by every frame's CRC.</summary>
     public Guid StoreId => _storeId;
 
@@ -160,7 +172,14 @@ internal sealed class WriteAheadLog : IAsyncDisposable
     /// and opens the log for appends. <paramref name="onDurable"/> is called on the flusher thread, in order, with
     /// each new durable LSN.
     /// </summary>
-    public static WriteAheadLog Open(WalOptions options, ReplayHandler replay, Action<long> onDurable)
+    /// <param name="options">The log's settings.</param>
+    /// <param name="replay">Gets every record, in order.</param>
+    /// <param name="onDurable">Gets each new durable LSN, in order, on the committing thread.</param>
+    /// <param name="locked">Called once the directories are locked, before recovery reads them (the owner reads what it
+    /// keeps next to the log, such as checkpoints).</param>
+    /// <param name="replayed">Called after the last record was replayed and before the log writes anything (its
+    /// generation marker): an exception from it leaves the log unopened.</param>
+    public static WriteAheadLog Open(WalOptions options, ReplayHandler replay, Action<long> onDurable, Action? locked = null, Action<RecoveryReport>? replayed = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         if (options.Directories.Count == 0) throw new ArgumentException("At least one WAL directory is needed.", nameof(options));
@@ -168,8 +187,10 @@ internal sealed class WriteAheadLog : IAsyncDisposable
         try
         {
             foreach (string dir in options.Directories) locks.Add(options.Device.LockDirectory(dir));
+            locked?.Invoke();
             var logger = options.LoggerFactory.CreateLogger("Pravega.Embedded.Tier1");
             var report = WalRecovery.Recover(options.Device, options.Directories, replay, logger, options.NewIds);
+            replayed?.Invoke(report);
             return new WriteAheadLog(options, [.. locks], report, onDurable);
         }
         catch
@@ -270,6 +291,52 @@ internal sealed class WriteAheadLog : IAsyncDisposable
         var durable = WhenDurable(lsn);
         if (durable.IsCompletedSuccessfully) return Task.CompletedTask;
         return ct.CanBeCanceled ? durable.AsTask().WaitAsync(ct) : durable.AsTask();
+    }
+
+    /// <summary>The sequence number of the file the next append goes to (or the last one went to).</summary>
+    public long WriteFileSequence
+    {
+        get
+        {
+            lock (_sync) return _writeSequence;
+        }
+    }
+
+    /// <summary>The sequence numbers of the log's files, oldest first.</summary>
+    public IReadOnlyList<long> FileSequences
+    {
+        get
+        {
+            lock (_sync) return [.. _fileSequences];
+        }
+    }
+
+    /// <summary>
+    /// Removes every log file before <paramref name="sequence"/> from every mirror, oldest first, each deletion made
+    /// durable (directory synced) before the next file goes, so the log on disk is always a contiguous run of files.
+    /// The caller proves that nothing in them is needed any more (a durable checkpoint covers their records and no
+    /// live segment byte lies in them). Never the file being written. Returns how many files went.
+    /// </summary>
+    public int DropFilesBefore(long sequence)
+    {
+        lock (_sync)
+        {
+            ThrowIfUnusable();
+            if (sequence > _writeSequence) throw new ArgumentOutOfRangeException(nameof(sequence), sequence, "The file being written cannot be dropped.");
+        }
+        int dropped = 0;
+        foreach (long old in FileSequences)
+        {
+            if (old >= sequence || (_active is { } active && active.Sequence == old)) break;
+            _readCache.Remove(old);
+            string name = WalFormat.FileName(old);
+            foreach (string dir in _options.Directories) _device.DeleteFile(Path.Combine(dir, name));
+            foreach (string dir in _options.Directories) _device.SyncDirectory(dir);
+            lock (_sync) _fileSequences.Remove(old);
+            Tier1Log.FileDropped(_logger, old);
+            dropped++;
+        }
+        return dropped;
     }
 
     /// <summary>The LSN of the last record appended (durable or not); 0 before the first.</summary>
@@ -487,6 +554,7 @@ internal sealed class WriteAheadLog : IAsyncDisposable
         }
         var file = WalFile.Open(_device, _options.Directories, sequence, _options.FileSize);
         _readCache.Add(sequence, _options.FileSize);
+        lock (_sync) _fileSequences.Add(sequence);
         _readCache.SetActive(sequence);
         var previous = _active;
         _active = file;
@@ -496,6 +564,7 @@ internal sealed class WriteAheadLog : IAsyncDisposable
             if (_preparer?.Sequence <= sequence) (_preparer, _preparing) = (null, null);
         }
         Tier1Log.FileActivated(_logger, sequence, ready);
+        FileActivated?.Invoke(sequence);
         return file;
     }
 
