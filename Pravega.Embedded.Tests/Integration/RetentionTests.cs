@@ -122,6 +122,46 @@ public sealed class RetentionTests : IDisposable
         Assert.InRange(await RemainingAsync(store, "t"), Keep, Keep + (4 * EventBytes));
     }
 
+    /// <summary>
+    /// Issue 7's measurement in small: retention by size used to free nothing on disk (the WAL kept every byte). Now the
+    /// truncated WAL files go at the next checkpoint, so a stream fed 20 times its kept size leaves each mirror with the
+    /// kept bytes, what arrives between two retention passes, and a few log files.
+    /// </summary>
+    [Fact]
+    public async Task By_size_keeps_the_disk_bounded_as_well()
+    {
+        const int FileSize = 256 << 10, Keep = 512 << 10;
+        var options = _dir.Options(FileSize) with { TimeProvider = _clock, RetentionCheckInterval = Interval };
+        long peak = 0;
+        await using (var store = await StreamStore.OpenAsync(options))
+        {
+            await CreateAsync(store, "t", 2, RetentionPolicy.BySize(Keep));
+            string padding = new('v', 1000);
+            await using var writer = store.CreateEventWriter("s", "t", Serializers.Utf8);
+            for (int round = 0; round < 20; round++)
+            {
+                var pending = new List<Task>();
+                for (int i = 0; i < 500; i++) pending.Add(writer.WriteEventAsync($"k{i % 16}", padding)); // ~0.5 MiB per pass
+                await Task.WhenAll(pending);
+                await TickAsync(store);
+                await store.Runtime.Container.WhenCheckpointIdle(); // the truncation's checkpoint has dropped what it freed
+                foreach (string mirror in options.Tier1Directories) peak = Math.Max(peak, WalBytes(mirror));
+            }
+            Assert.InRange(await RemainingAsync(store, "t"), Keep, Keep + (2 * 1004));
+        }
+        // Per mirror: the kept bytes and one pass's arrivals (truncation happens at passes; ~1,100 bytes of WAL per event),
+        // a partly used file at each end, the one prepared ahead, and one more while the checkpoint after a truncation
+        // drops the files it freed. Before: 10 MiB, everything written.
+        const long Bound = Keep + (500 * 1100) + (5L * FileSize);
+        Assert.InRange(peak, 0, Bound);
+        foreach (string mirror in options.Tier1Directories) Assert.InRange(WalBytes(mirror), 0, Bound);
+
+        await using (var store = await StreamStore.OpenAsync(options))
+            Assert.InRange(await RemainingAsync(store, "t"), Keep, Keep + (2 * 1004));
+    }
+
+    private static long WalBytes(string mirror) => Directory.GetFiles(mirror, "wal-*.log").Sum(f => new FileInfo(f).Length);
+
     [Fact]
     public async Task By_size_applies_after_reopen_and_not_to_sealed_streams()
     {

@@ -15,8 +15,14 @@ internal sealed partial class SegmentContainer
     private long _checkpointLsn;
     private readonly SemaphoreSlim _checkpointGate = new(1, 1);
     private Task _scheduledCheckpoint = Task.CompletedTask;
-    private int _checkpointScheduled;
+    private int _checkpointRequests;
     private long _lastCheckpointLsn;
+
+    /// <summary>What replay must index again of a segment restored from a checkpoint: from its live start to its length.</summary>
+    private sealed record Restoring(Segment Segment, long Length, LogAddress LiveAddress);
+
+    /// <summary>Completes when the checkpoint started last (by a new WAL file or a truncation) is done (tests).</summary>
+    internal Task WhenCheckpointIdle() => Volatile.Read(ref _scheduledCheckpoint);
 
     /// <summary>The LSN of the last checkpoint written by this open (0: none yet).</summary>
     public long LastCheckpointLsn => Volatile.Read(ref _lastCheckpointLsn);
@@ -46,36 +52,41 @@ internal sealed partial class SegmentContainer
         }
     }
 
+    /// <summary>A new WAL file: time for a checkpoint.</summary>
+    private void OnFileActivated(long sequence) => ScheduleCheckpoint();
+
     /// <summary>
-    /// A new WAL file: time for a checkpoint (unless one is under way), off the flusher thread; a stepped log runs it
-    /// inline, so that it stays part of the one interleaving the seed gives.
+    /// Asks for a checkpoint: one starts now unless one is under way, and then another follows it (a truncation made
+    /// durable during a checkpoint still frees its files promptly). Off the flusher thread, which calls this; a stepped
+    /// log runs it inline, so that it stays part of the one interleaving the seed gives.
     /// </summary>
-    private void OnFileActivated(long sequence)
+    private void ScheduleCheckpoint()
     {
-        if (Interlocked.Exchange(ref _checkpointScheduled, 1) != 0) return;
-        _scheduledCheckpoint = _walOptions.Stepped ? RunScheduledCheckpointAsync() : Task.Run(RunScheduledCheckpointAsync);
+        if (Interlocked.Increment(ref _checkpointRequests) != 1) return; // the running loop sees the request
+        var run = _walOptions.Stepped ? RunRequestedCheckpointsAsync() : Task.Run(RunRequestedCheckpointsAsync);
+        Volatile.Write(ref _scheduledCheckpoint, run);
     }
 
-    private async Task RunScheduledCheckpointAsync()
+    private async Task RunRequestedCheckpointsAsync()
     {
-        try
+        while (true)
         {
-            await CheckpointAsync(CancellationToken.None).ConfigureAwait(false);
-        }
+            int requests = Volatile.Read(ref _checkpointRequests);
+            try
+            {
+                await CheckpointAsync(CancellationToken.None).ConfigureAwait(false);
+            }
 #pragma warning disable CA1031 // a failed checkpoint only keeps WAL files longer; the log reports its own failures
-        catch (Exception e)
+            catch (Exception e)
 #pragma warning restore CA1031
-        {
-            SegmentStoreLog.CheckpointFailed(_logger, e);
-        }
-        finally
-        {
-            Volatile.Write(ref _checkpointScheduled, 0);
+            {
+                SegmentStoreLog.CheckpointFailed(_logger, e);
+                Volatile.Write(ref _checkpointRequests, 0); // no retry loop on a failing device: the next request tries again
+                return;
+            }
+            if (Interlocked.CompareExchange(ref _checkpointRequests, 0, requests) == requests) return;
         }
     }
-
-    /// <summary>What replay must index again of a segment restored from a checkpoint: from its live start to its length.</summary>
-    private sealed record Restoring(Segment Segment, long Length, LogAddress LiveAddress);
 
     /// <summary>
     /// The records of a checkpoint at <see cref="WriteAheadLog.LastAppendedLsn"/> (container lock held): the layer above's

@@ -295,6 +295,7 @@ internal sealed partial class SegmentContainer : IAsyncDisposable
     private void OnDurable(long lsn)
     {
         BeforeDurable?.Invoke(lsn);
+        bool truncated = false;
         lock (Lock)
         {
             while (_pending.TryPeek(out var effect) && effect.Lsn <= lsn)
@@ -304,7 +305,10 @@ internal sealed partial class SegmentContainer : IAsyncDisposable
                 {
                     case EffectKind.Append: effect.Segment.MakeDurable(effect.Offset); break;
                     case EffectKind.Seal: effect.Segment.MakeSealDurable(); break;
-                    case EffectKind.Truncation: effect.Segment.MakeTruncationDurable(effect.Offset); break;
+                    case EffectKind.Truncation:
+                        effect.Segment.MakeTruncationDurable(effect.Offset);
+                        truncated = true;
+                        break;
                 }
                 if (effect.Writer is not null) effect.Writer.DurableEventNumber = effect.EventNumber;
                 if (_toSignal.Count == 0 || !ReferenceEquals(_toSignal[^1], effect.Segment.Signal)) _toSignal.Add(effect.Segment.Signal);
@@ -312,6 +316,7 @@ internal sealed partial class SegmentContainer : IAsyncDisposable
         }
         foreach (var s in _toSignal) s.Signal();
         _toSignal.Clear();
+        if (truncated) ScheduleCheckpoint(); // the WAL files that held only the truncated bytes can go now
     }
 
     /// <summary>
