@@ -120,5 +120,7 @@ public class AppendAllocationBenchmarks
     private sealed class NoMetadata : IMetadataLog
     {
         public void Apply(ReadOnlySpan<byte> record, SegmentContainer container) { }
+
+        public void WriteCheckpoint(List<byte[]> records) { }
     }
 }

@@ -131,6 +131,15 @@ internal sealed partial class SegmentContainer : IAsyncDisposable
         foreach (var key in _writers.Keys.Where(k => k.StreamId == streamId).ToList()) _writers.Remove(key);
     }
 
+    /// <summary>Index entries held by all segments (what open rebuilt and readers can reach in the WAL; benchmarks, tests).</summary>
+    public long IndexedEvents
+    {
+        get
+        {
+            lock (Lock) return _segments.Values.Sum(s => (long)s.IndexCount);
+        }
+    }
+
     /// <summary>Durable state of a writer id on a stream, if it ever wrote there (any thread).</summary>
     public long LastEventNumber(long streamId, string writerId)
     {
