@@ -83,10 +83,31 @@ internal sealed class Attempt
     /// <summary>A lost number the writer chose not to resend: it must stay absent.</summary>
     public bool Abandoned { get; set; }
 
+    /// <summary>
+    /// A truncation at the durable tail completed after this attempt was resolved: it must be absent from then on
+    /// (<see cref="TruncationKind.Done"/>), or may be either way if the truncation's outcome is unknown.
+    /// </summary>
+    public TruncationKind Truncation { get; set; }
+
+    /// <summary>Known durable when the truncation took it (its number then stays taken for exactly-once).</summary>
+    public bool DurableWhenTruncated { get; set; }
+
     public string Payload(int padding) => $"a{Id}:{WriterId}:{Number?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "-"}:" + new string('p', padding);
 
     public override string ToString() =>
         $"attempt a{Id} ({Slot}, life {Life}, call {CallIndex}, number {(Number is { } n ? n : "none")}, {Outcome}{(Error is null ? "" : $": {Error.GetType().Name} {Error.Message}")})";
+}
+
+/// <summary>Whether a truncation took an attempt's event.</summary>
+internal enum TruncationKind
+{
+    None,
+
+    /// <summary>The truncation's outcome is unknown (its call failed): the event may be there or not.</summary>
+    Maybe,
+
+    /// <summary>A completed truncation took it: it must be absent.</summary>
+    Done,
 }
 
 /// <summary>A metadata call and what it proved.</summary>

@@ -24,11 +24,20 @@ internal sealed partial class StoreSimulationRun
         CheckNow("reading every event");
 
         var perNumber = new Dictionary<(string, long), Attempt>();
+        var truncatedNumbers = new HashSet<(string, long)>();
         foreach (var a in _model.Attempts)
         {
             present.TryGetValue(a.Id, out int count);
             bool isPresent = count > 0;
             if (count > 1) Violation($"{a}: present {count} times");
+            if (a.Truncation != TruncationKind.None)
+            {
+                if (a.Truncation == TruncationKind.Done && isPresent) Violation($"{a}: present, but a completed truncation at the durable tail came after it");
+                if (a.DurableWhenTruncated && a.Number is { } t) truncatedNumbers.Add((a.WriterId, t));
+                if (isPresent && a.Number is { } m && !perNumber.TryAdd((a.WriterId, m), a))
+                    Violation($"{a}: event number {m} of '{a.WriterId}' is present twice (also {perNumber[(a.WriterId, m)]}): not exactly-once");
+                continue;
+            }
             if (a.Settled is { } settled && settled != isPresent)
                 Violation($"{a}: {(settled ? "was present after an earlier recovery and is gone now" : "was absent after an earlier recovery and appeared now")}");
             if (a.Outcome == CallOutcome.Written && !isPresent) Violation($"{a}: acknowledged but not present (lost)");
@@ -39,7 +48,7 @@ internal sealed partial class StoreSimulationRun
         }
         foreach (var a in _model.Attempts)
         {
-            if (a.Outcome == CallOutcome.Duplicate && !perNumber.ContainsKey((a.WriterId, a.Number!.Value)))
+            if (a.Outcome == CallOutcome.Duplicate && !perNumber.ContainsKey((a.WriterId, a.Number!.Value)) && !truncatedNumbers.Contains((a.WriterId, a.Number!.Value)))
                 Violation($"{a}: answered Duplicate, but no event with number {a.Number} of '{a.WriterId}' is present");
         }
         CheckPrefixes();
@@ -62,7 +71,7 @@ internal sealed partial class StoreSimulationRun
             for (int i = 0; i < last; i++)
             {
                 var a = list[i];
-                if (a.Settled != true && a.Outcome is not (CallOutcome.Duplicate or CallOutcome.NotAppended))
+                if (a.Settled != true && a.Truncation == TruncationKind.None && a.Outcome is not (CallOutcome.Duplicate or CallOutcome.NotAppended))
                     Violation($"{a}: absent, but {list[last]} that the same writer called later is present: durability is not prefix-closed");
             }
         }

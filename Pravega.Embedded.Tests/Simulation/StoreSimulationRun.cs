@@ -29,7 +29,7 @@ internal sealed partial class StoreSimulationRun
 {
     internal static readonly TimeSpan HangTimeout = TimeSpan.FromSeconds(20);
     private static readonly string[] Keys = ["k0", "k1", "k2", "k3", "k4", "k5", "k6"];
-    private static readonly int[] FileSizes = [64 << 10, 128 << 10, 256 << 10];
+    private static readonly int[] FileSizes = [16 << 10, 32 << 10, 64 << 10, 256 << 10];
 
     private readonly int _seed;
     private readonly bool _stepped;
@@ -523,10 +523,51 @@ internal sealed partial class StoreSimulationRun
             StartBurst();
             await ResolveAllAsync(abandoned: false);
         }
+        else if (r < 86 && !_failureObserved)
+        {
+            await TruncateAtTailAsync();
+        }
         else
         {
             await RunMetadataAsync(PickMetadataCall());
         }
+    }
+
+    /// <summary>
+    /// Truncates a stream at its durable tail, with nothing of it in flight: every resolved attempt on it is then gone
+    /// (its number, if it was durable, still taken), and the WAL files it filled can be dropped at the next checkpoint.
+    /// </summary>
+    private async Task TruncateAtTailAsync()
+    {
+        var candidates = _model.Streams.Values.Where(s => s.Confirmed && _model.Scopes[s.Scope] && !s.SealAttempted && !s.ObservedSealed).ToList();
+        if (candidates.Count == 0) return;
+        // Half the time every stream: only then do the oldest files hold no live byte and go.
+        var streams = _rng.Next(2) == 0 ? candidates : [candidates[_rng.Next(candidates.Count)]];
+        foreach (var stream in streams)
+        {
+            if (_failureObserved) return;
+            await TruncateAtTailAsync(stream);
+        }
+    }
+
+    private async Task TruncateAtTailAsync(StreamModel stream)
+    {
+        StreamInfo info;
+        try
+        {
+            info = await SettleAsync(_store!.Streams.GetStreamInfoAsync(stream.Scope, stream.Stream));
+        }
+        catch (IOException)
+        {
+            _failureObserved = true;
+            return;
+        }
+        var taken = _model.Attempts.Where(a => a.Slot.Scope == stream.Scope && a.Slot.Stream == stream.Stream && a.Outcome != CallOutcome.Pending
+                                               && a.Truncation == TruncationKind.None).ToList();
+        var call = StartMetadata($"truncate {stream.Scope} {stream.Stream} at its tail", () => _store!.Streams.TruncateStreamAsync(stream.Scope, stream.Stream, info.Tail), (_, _) => { });
+        foreach (var a in taken) a.DurableWhenTruncated = a.Outcome is CallOutcome.Written or CallOutcome.Duplicate || a.Settled == true;
+        await RunMetadataAsync(call);
+        foreach (var a in taken) a.Truncation = call.Outcome == CallOutcome.Written ? TruncationKind.Done : TruncationKind.Maybe;
     }
 
     /// <summary>Concurrent writes from two writers, sometimes with a metadata call among them; not awaited.</summary>
@@ -767,10 +808,11 @@ internal sealed partial class StoreSimulationRun
 
     // ---- helpers ----
 
+    /// <summary>Whether the number is taken: its event is present, or was durable when a truncation took it.</summary>
     private bool IsNumberPresent(string writerId, long number)
     {
         foreach (var a in _model.Attempts)
-            if (a.WriterId == writerId && a.Number == number && a.Settled == true) return true;
+            if (a.WriterId == writerId && a.Number == number && (a.Settled == true || a.DurableWhenTruncated)) return true;
         return false;
     }
 
@@ -778,7 +820,7 @@ internal sealed partial class StoreSimulationRun
     {
         long max = -1;
         foreach (var a in _model.Attempts)
-            if (a.WriterId == writerId && a.Settled == true && a.Number is { } n && n > max) max = n;
+            if (a.WriterId == writerId && (a.Settled == true || a.DurableWhenTruncated) && a.Number is { } n && n > max) max = n;
         return max;
     }
 

@@ -83,6 +83,59 @@ public sealed class WalRecoveryLateReadFaultTests
         Assert.Equal(payloads[^1], again[^1]);
     }
 
+    /// <summary>
+    /// A sector holding the end of a frame another mirror has too and the start of one found in the bad copy only: the
+    /// repair of a mirror that lost both must take the first part from the mirror that has it and the second from the
+    /// frames kept in memory. Before, neither source covered the whole sector and the store did not open (found by the
+    /// simulation with small WAL files, seed 2833).
+    /// </summary>
+    [Fact]
+    public async Task A_sector_shared_by_a_frame_held_elsewhere_and_one_held_nowhere_else_is_put_together()
+    {
+        var device = new SimulatedDevice(new Random(3));
+        string[] dirs = ["/t/tier1-0", "/t/tier1-1", "/t/tier1-2"];
+        var options = new WalOptions { Directories = dirs, FileSize = 64 << 10, PreZeroFiles = false, Device = device };
+        var payloads = new List<byte[]>();
+        var addresses = new List<LogAddress>();
+        var log = WriteAheadLog.Open(options, static (_, _, _) => { }, static _ => { });
+        for (int i = 0; i < 12; i++)
+        {
+            var payload = WalHarness.Payload(i, 300 + i);
+            payloads.Add(payload);
+            WalHarness.Append(log, payload, out var address);
+            addresses.Add(address);
+            await log.FlushAsync();
+        }
+        await log.DisposeAsync();
+        // Mirror 1 lost the last record, mirror 2 the last two (unflushed tails of different lengths).
+        for (int m = 1; m <= 2; m++)
+        {
+            int from = addresses[^m].Position - WalFormat.FrameHeaderSize;
+            using var file = device.OpenFile(dirs[m] + "/" + WalFormat.FileName(1), DeviceOpenMode.OpenExisting);
+            file.Write(new byte[(64 << 10) - from], from);
+            file.Flush();
+        }
+        int secondLastEnd = addresses[^1].Position - WalFormat.FrameHeaderSize;
+        Assert.NotEqual(0, secondLastEnd % SimulatedDevice.SectorSize); // the two frames share a sector
+
+        var flaky = new LateFailingDevice(device, dirs[0] + "/" + WalFormat.FileName(1), healthyOpens: 2);
+        var replayed = new List<byte[]>();
+        log = WriteAheadLog.Open(options with { Device = flaky }, (_, _, payload) => replayed.Add(payload.ToArray()), static _ => { });
+        await log.DisposeAsync();
+
+        Assert.True(flaky.FailedReads > 0, "the copy from mirror 0 was attempted after the scan");
+        Assert.Equal(payloads.Count, replayed.Count);
+        foreach (string dir in dirs[1..])
+        {
+            var again = new List<byte[]>();
+            log = WriteAheadLog.Open(options with { Directories = [dir] }, (_, _, payload) => again.Add(payload.ToArray()), static _ => { });
+            await log.DisposeAsync();
+            Assert.Equal(payloads.Count, again.Count); // each lost mirror was repaired with both records
+            Assert.Equal(payloads[^2], again[^2]);
+            Assert.Equal(payloads[^1], again[^1]);
+        }
+    }
+
     /// <summary>Handles of one path opened after the first <c>healthyOpens</c> fail every read with EIO.</summary>
     private sealed class LateFailingDevice(SimulatedDevice inner, string path, int healthyOpens) : IStorageDevice
     {

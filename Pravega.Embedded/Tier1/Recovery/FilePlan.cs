@@ -45,23 +45,21 @@ internal sealed class FilePlan
     public void Retain(int position, byte[] bytes) => (_retained ??= []).Add((position, bytes));
 
     /// <summary>
-    /// Fills <paramref name="destination"/> with the bytes at <paramref name="offset"/> from frames the scan kept in
-    /// memory; false unless every byte is covered.
+    /// The retained frame holding byte <paramref name="offset"/>: its bytes from there on; else empty, and
+    /// <paramref name="next"/> is where the next retained frame starts (<see cref="long.MaxValue"/> if none).
     /// </summary>
-    public bool TryReadRetained(Span<byte> destination, long offset)
+    public ReadOnlySpan<byte> RetainedAt(long offset, out long next)
     {
-        if (_retained is null) return false;
-        long end = offset + destination.Length, at = offset;
-        foreach (var (position, bytes) in _retained) // in position order, as the scan added them
+        next = long.MaxValue;
+        if (_retained is null) return default;
+        foreach (var (position, bytes) in _retained) // in position order
         {
-            if (position + bytes.Length <= at) continue;
-            if (position > at || at >= end) break;
-            int from = (int)(at - position);
-            int count = (int)Math.Min(bytes.Length - from, end - at);
-            bytes.AsSpan(from, count).CopyTo(destination[(int)(at - offset)..]);
-            at += count;
+            if (position + bytes.Length <= offset) continue;
+            if (position <= offset) return bytes.AsSpan((int)(offset - position));
+            next = position;
+            break;
         }
-        return at == end;
+        return default;
     }
 
     public void Take(int position, int length, int source) => Add(Chosen, new ChosenRange(position, length, source));

@@ -91,14 +91,15 @@ internal sealed partial class WalRecovery
     }
 
     /// <summary>
-    /// Whether the scan read mirror <paramref name="mirror"/>'s copy of <paramref name="range"/> and found it identical to
-    /// the chosen one (no repair of its own overlaps the range).
+    /// Whether the scan read mirror <paramref name="mirror"/>'s copy of the chosen bytes at <paramref name="position"/>
+    /// (<paramref name="length"/> of them, chosen from <paramref name="source"/>) and found it identical (no repair of its
+    /// own overlaps them).
     /// </summary>
-    private static bool Agrees(FilePlan plan, IDeviceFile?[] handles, int mirror, ChosenRange range)
+    private static bool Agrees(FilePlan plan, IDeviceFile?[] handles, int mirror, int source, long position, int length)
     {
-        if (mirror == range.Source || plan.Rebuilds(mirror) || handles[mirror] is null) return false;
+        if (mirror == source || plan.Rebuilds(mirror) || handles[mirror] is null) return false;
         foreach (var r in plan.Repairs(mirror))
-            if (r.Position < range.Position + range.Length && range.Position < r.Position + r.Length) return false;
+            if (r.Position < position + length && position < r.Position + r.Length) return false;
         return true;
     }
 
@@ -138,23 +139,45 @@ internal sealed partial class WalRecovery
         }
         catch (IOException)
         {
-            // Sector by sector: from the source where it still reads, else an identical mirror, else what the scan kept.
+            // Sector by sector: from the source where it still reads, else put together from what the scan kept and from
+            // mirrors whose copy is identical over each part (a sector can hold the end of a frame found in one copy only
+            // and the start of one that another mirror holds too).
             for (int at = 0; at < destination.Length;)
             {
                 int size = Math.Min(MirrorCopy.BlockSize - (int)((offset + at) % MirrorCopy.BlockSize), destination.Length - at);
                 var piece = destination.Slice(at, size);
-                if (!TryRead(source, piece, offset + at) && !TryReadAgreeing(handles, range, plan, piece, offset + at) && !plan.TryReadRetained(piece, offset + at))
-                    throw;
+                if (!TryRead(source, piece, offset + at) && !TryAssemble(handles, range.Source, plan, piece, offset + at)) throw;
                 at += size;
             }
             return destination.Length;
         }
     }
 
-    private static bool TryReadAgreeing(IDeviceFile?[] handles, ChosenRange range, FilePlan plan, Span<byte> destination, long offset)
+    /// <summary>The bytes at <paramref name="offset"/> from retained frames where they cover them, from agreeing mirrors elsewhere.</summary>
+    private static bool TryAssemble(IDeviceFile?[] handles, int source, FilePlan plan, Span<byte> destination, long offset)
+    {
+        for (int at = 0; at < destination.Length;)
+        {
+            long position = offset + at;
+            var retained = plan.RetainedAt(position, out long next);
+            if (!retained.IsEmpty)
+            {
+                int n = Math.Min(retained.Length, destination.Length - at);
+                retained[..n].CopyTo(destination[at..]);
+                at += n;
+                continue;
+            }
+            int length = (int)Math.Min(destination.Length - at, next - position);
+            if (!TryReadAgreeing(handles, source, plan, destination.Slice(at, length), position)) return false;
+            at += length;
+        }
+        return true;
+    }
+
+    private static bool TryReadAgreeing(IDeviceFile?[] handles, int source, FilePlan plan, Span<byte> destination, long offset)
     {
         for (int m = 0; m < handles.Length; m++)
-            if (Agrees(plan, handles, m, range) && TryRead(handles[m]!, destination, offset)) return true;
+            if (Agrees(plan, handles, m, source, offset, destination.Length) && TryRead(handles[m]!, destination, offset)) return true;
         return false;
     }
 
