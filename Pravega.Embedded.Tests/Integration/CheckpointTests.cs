@@ -36,15 +36,6 @@ public sealed class CheckpointTests : IDisposable
         await Task.WhenAll(pending);
     }
 
-    private static async Task<List<string>> ReadSegmentsAsync(StreamStore store, string stream)
-    {
-        var events = new List<string>();
-        await foreach (var range in store.Batch.ListSegmentsAsync("s", stream))
-            await foreach (var e in store.Batch.ReadSegmentAsync(range, Serializers.Utf8)) events.Add(e);
-        events.Sort(StringComparer.Ordinal);
-        return events;
-    }
-
     [Fact]
     public async Task A_store_reopened_from_its_checkpoint_is_the_store_that_was_closed()
     {
@@ -68,7 +59,7 @@ public sealed class CheckpointTests : IDisposable
             await store.ReaderGroups.CreateReaderGroupAsync("s", "g", ReaderGroupConfig.ForStream("s", "live"));
             sealedInfo = await store.Streams.GetStreamInfoAsync("s", "done");
             truncatedInfo = await store.Streams.GetStreamInfoAsync("s", "cut");
-            live = await ReadSegmentsAsync(store, "live");
+            live = await store.ReadSegmentsAsync("s", "live");
         }
         foreach (string mirror in Mirrors) Assert.Single(Directory.GetFiles(mirror, "checkpoint-*.ckpt"));
 
@@ -77,9 +68,9 @@ public sealed class CheckpointTests : IDisposable
             Assert.Equal(["cut", "done", "live"], (await store.Streams.ListStreamsAsync("s").ToListAsync()).Order(StringComparer.Ordinal));
             Assert.Equal(sealedInfo, await store.Streams.GetStreamInfoAsync("s", "done"));
             Assert.Equal(truncatedInfo.Head.Positions, (await store.Streams.GetStreamInfoAsync("s", "cut")).Head.Positions);
-            Assert.Equal(live, await ReadSegmentsAsync(store, "live"));
-            Assert.Equal(100, (await ReadSegmentsAsync(store, "cut")).Count);
-            Assert.Equal(300, (await ReadSegmentsAsync(store, "done")).Count);
+            Assert.Equal(live, await store.ReadSegmentsAsync("s", "live"));
+            Assert.Equal(100, (await store.ReadSegmentsAsync("s", "cut")).Count);
+            Assert.Equal(300, (await store.ReadSegmentsAsync("s", "done")).Count);
             Assert.NotNull(await store.ReaderGroups.GetReaderGroupAsync("s", "g"));
 
             // Exactly-once survives: the writer's numbers came back from the checkpoint.
@@ -91,7 +82,7 @@ public sealed class CheckpointTests : IDisposable
 
             // A new stream does not take the id of the deleted one (its Tier-2 names and records would meet).
             await store.Streams.CreateStreamAsync("s", "gone", new StreamConfiguration { ScalingPolicy = ScalingPolicy.Fixed(1) });
-            Assert.Empty(await ReadSegmentsAsync(store, "gone"));
+            Assert.Empty(await store.ReadSegmentsAsync("s", "gone"));
         }
     }
 
@@ -108,7 +99,7 @@ public sealed class CheckpointTests : IDisposable
             var cut = (await store.Streams.GetStreamInfoAsync("s", "t")).Tail;
             await store.Streams.TruncateStreamAsync("s", "t", cut);
             await WriteAsync(store, "t", 6000, 1500); // new files: checkpoints, and the truncated files go
-            kept = await ReadSegmentsAsync(store, "t");
+            kept = await store.ReadSegmentsAsync("s", "t");
         }
         Assert.True(filesAtPeak >= 5, $"{filesAtPeak} files at the peak");
         foreach (string mirror in Mirrors)
@@ -117,7 +108,7 @@ public sealed class CheckpointTests : IDisposable
         await using (var store = await _dir.OpenAsync(SmallWalFile))
         {
             Assert.Equal(1500, kept.Count);
-            Assert.Equal(kept, await ReadSegmentsAsync(store, "t"));
+            Assert.Equal(kept, await store.ReadSegmentsAsync("s", "t"));
         }
     }
 

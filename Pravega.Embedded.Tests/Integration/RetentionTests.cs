@@ -48,16 +48,6 @@ public sealed class RetentionTests : IDisposable
         return info.Tail.Positions.Sum(p => p.Value - info.Head.Positions[p.Key]);
     }
 
-    /// <summary>Every event after the head, through the batch client (no waiting).</summary>
-    private static async Task<List<string>> RemainingEventsAsync(StreamStore store, string stream)
-    {
-        var events = new List<string>();
-        await foreach (var range in store.Batch.ListSegmentsAsync("s", stream))
-            await foreach (var e in store.Batch.ReadSegmentAsync(range, Serializers.Utf8)) events.Add(e);
-        events.Sort(StringComparer.Ordinal);
-        return events;
-    }
-
     [Fact]
     public async Task By_time_truncates_at_the_newest_recorded_cut_older_than_the_kept_span_also_after_reopen()
     {
@@ -73,21 +63,21 @@ public sealed class RetentionTests : IDisposable
                 if (m < 5) Assert.Equal(0, (await store.Streams.GetStreamInfoAsync("s", "t")).Head.Positions.Values.Sum());
             }
             // Minute 6: the cut recorded at minute 1 (after batch 0) is 5 minutes old: batch 0 goes.
-            Assert.Equal(Enumerable.Range(10, 50).Select(Event), await RemainingEventsAsync(store, "t"));
+            Assert.Equal(Enumerable.Range(10, 50).Select(Event), await store.ReadSegmentsAsync("s", "t"));
 
             // An idle stream records no new cut: the older, tighter time stands.
             await TickAsync(store);
-            Assert.Equal(Enumerable.Range(20, 40).Select(Event), await RemainingEventsAsync(store, "t"));
+            Assert.Equal(Enumerable.Range(20, 40).Select(Event), await store.ReadSegmentsAsync("s", "t"));
         }
 
         // The recorded cuts are metadata records: after reopen, retention goes on from them.
         await using (var store = await OpenAsync())
         {
-            Assert.Equal(Enumerable.Range(20, 40).Select(Event), await RemainingEventsAsync(store, "t"));
+            Assert.Equal(Enumerable.Range(20, 40).Select(Event), await store.ReadSegmentsAsync("s", "t"));
             await TickAsync(store); // minute 8: the cut of minute 3 (after batch 2)
-            Assert.Equal(Enumerable.Range(30, 30).Select(Event), await RemainingEventsAsync(store, "t"));
+            Assert.Equal(Enumerable.Range(30, 30).Select(Event), await store.ReadSegmentsAsync("s", "t"));
             for (int i = 0; i < 10; i++) await TickAsync(store);
-            Assert.Empty(await RemainingEventsAsync(store, "t"));
+            Assert.Empty(await store.ReadSegmentsAsync("s", "t"));
             Assert.Equal(0, await RemainingAsync(store, "t"));
         }
     }
@@ -106,7 +96,7 @@ public sealed class RetentionTests : IDisposable
         await TickAsync(store);
         long remaining = await RemainingAsync(store, "t");
         Assert.InRange(remaining, Keep, Keep + (4 * EventBytes));
-        var events = await RemainingEventsAsync(store, "t");
+        var events = await store.ReadSegmentsAsync("s", "t");
         Assert.Equal(remaining / EventBytes, events.Count);
 
         // What remains is the latest part of each segment: per key, a suffix of what was written.
@@ -198,7 +188,7 @@ public sealed class RetentionTests : IDisposable
 
         await store.Streams.UpdateStreamAsync("s", "t", new StreamConfiguration { RetentionPolicy = RetentionPolicy.BySize(10 * EventBytes) });
         await TickAsync(store);
-        Assert.Equal(Enumerable.Range(40, 10).Select(Event), await RemainingEventsAsync(store, "t"));
+        Assert.Equal(Enumerable.Range(40, 10).Select(Event), await store.ReadSegmentsAsync("s", "t"));
 
         await store.Streams.UpdateStreamAsync("s", "t", new StreamConfiguration());
         await WriteAsync(store, "t", 50, 50);

@@ -24,6 +24,16 @@ internal static class StoreTestExtensions
         return events;
     }
 
+    /// <summary>Every event from the head to the durable tail of every segment, through the batch client (no waiting), sorted.</summary>
+    public static async Task<List<string>> ReadSegmentsAsync(this IStreamStore store, string scope, string stream)
+    {
+        var events = new List<string>();
+        await foreach (var range in store.Batch.ListSegmentsAsync(scope, stream))
+            await foreach (var e in store.Batch.ReadSegmentAsync(range, Serializers.Utf8)) events.Add(e);
+        events.Sort(StringComparer.Ordinal);
+        return events;
+    }
+
     public static async Task<long> TailLengthAsync(this IStreamStore store, string scope, string stream)
     {
         var info = await store.Streams.GetStreamInfoAsync(scope, stream);

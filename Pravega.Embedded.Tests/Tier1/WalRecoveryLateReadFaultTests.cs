@@ -15,9 +15,8 @@ public sealed class WalRecoveryLateReadFaultTests
     [Fact]
     public async Task A_sector_of_the_chosen_copy_that_goes_bad_after_the_scan_is_read_from_another_mirror()
     {
-        var device = new SimulatedDevice(new Random(1));
-        string[] dirs = ["/t/tier1-0", "/t/tier1-1", "/t/tier1-2"];
-        var options = new WalOptions { Directories = dirs, FileSize = 64 << 10, PreZeroFiles = false, Device = device };
+        var (device, options) = Setup(1);
+        string[] dirs = [.. options.Directories];
         var payloads = new List<byte[]>();
         var log = WriteAheadLog.Open(options, static (_, _, _) => { }, static _ => { });
         for (int i = 0; i < 20; i++)
@@ -48,9 +47,8 @@ public sealed class WalRecoveryLateReadFaultTests
     [Fact]
     public async Task The_only_copy_of_a_frame_going_bad_after_the_scan_still_repairs_the_other_mirrors()
     {
-        var device = new SimulatedDevice(new Random(2));
-        string[] dirs = ["/t/tier1-0", "/t/tier1-1", "/t/tier1-2"];
-        var options = new WalOptions { Directories = dirs, FileSize = 64 << 10, PreZeroFiles = false, Device = device };
+        var (device, options) = Setup(2);
+        string[] dirs = [.. options.Directories];
         var payloads = new List<byte[]>();
         var log = WriteAheadLog.Open(options, static (_, _, _) => { }, static _ => { });
         LogAddress last = default;
@@ -92,9 +90,8 @@ public sealed class WalRecoveryLateReadFaultTests
     [Fact]
     public async Task A_sector_shared_by_a_frame_held_elsewhere_and_one_held_nowhere_else_is_put_together()
     {
-        var device = new SimulatedDevice(new Random(3));
-        string[] dirs = ["/t/tier1-0", "/t/tier1-1", "/t/tier1-2"];
-        var options = new WalOptions { Directories = dirs, FileSize = 64 << 10, PreZeroFiles = false, Device = device };
+        var (device, options) = Setup(3);
+        string[] dirs = [.. options.Directories];
         var payloads = new List<byte[]>();
         var addresses = new List<LogAddress>();
         var log = WriteAheadLog.Open(options, static (_, _, _) => { }, static _ => { });
@@ -134,6 +131,12 @@ public sealed class WalRecoveryLateReadFaultTests
             Assert.Equal(payloads[^2], again[^2]);
             Assert.Equal(payloads[^1], again[^1]);
         }
+    }
+
+    private static (SimulatedDevice Device, WalOptions Options) Setup(int seed)
+    {
+        var device = new SimulatedDevice(new Random(seed));
+        return (device, new WalOptions { Directories = ["/t/tier1-0", "/t/tier1-1", "/t/tier1-2"], FileSize = 64 << 10, PreZeroFiles = false, Device = device });
     }
 
     /// <summary>Handles of one path opened after the first <c>healthyOpens</c> fail every read with EIO.</summary>
