@@ -50,6 +50,41 @@ public sealed class SteppedLogTests
         Assert.Throws<InvalidOperationException>(() => log.CommitNext());
     }
 
+    /// <summary>
+    /// Dropping files: oldest first, never the file being written, gone from every mirror, and a read of a dropped file
+    /// says so (the segment reader reports such a read as truncated) instead of failing some other way.
+    /// </summary>
+    [Fact]
+    public async Task Dropped_files_leave_every_mirror_and_their_reads_say_they_are_gone()
+    {
+        var device = new SimulatedDevice(new Random(4));
+        await using var log = WriteAheadLog.Open(Options(device), (_, _, _) => { }, _ => { });
+        var addresses = new List<LogAddress>();
+        for (int i = 0; i < 60; i++)
+        {
+            WalHarness.Append(log, WalHarness.Payload(i, 3000), out var address);
+            addresses.Add(address);
+            while (log.CommitNext())
+            {
+            }
+        }
+        long writing = log.WriteFileSequence;
+        Assert.True(writing >= 3);
+        Assert.Throws<ArgumentOutOfRangeException>(() => log.DropFilesBefore(writing + 1));
+        Assert.Equal((int)(writing - 1), log.DropFilesBefore(writing));
+        Assert.Equal([writing], log.FileSequences);
+        foreach (string dir in Mirrors) // the file being written, and the next one if it was prepared ahead
+        {
+            var left = device.ListFiles(dir).Where(n => WalFormat.TryParseFileName(n, out _)).ToList();
+            Assert.Equal(WalFormat.FileName(writing), left[0]);
+            Assert.All(left, n => Assert.True(WalFormat.TryParseFileName(n, out long s) && s >= writing));
+        }
+        var gone = Assert.Throws<WalFileDroppedException>(() => log.Read(addresses[0], 100).Dispose());
+        Assert.Equal(1, gone.Sequence);
+        using var kept = log.Read(addresses[^1], 3000);
+        Assert.Equal(WalHarness.Payload(59, 3000), kept.Memory.ToArray());
+    }
+
     [Fact]
     public async Task Dispose_commits_what_is_left_and_a_reopen_finds_it()
     {

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Buffers.Binary;
+using Pravega.Embedded.Tier1;
 
 namespace Pravega.Embedded.SegmentStore;
 
@@ -43,7 +44,17 @@ internal sealed class SegmentReader
                 : SegmentReadStatus.NotYetAvailable);
         }
         if (entry.Offset != offset) return SegmentRead<T>.Not(SegmentReadStatus.NotAtEventBoundary);
-        return SegmentRead<T>.Of(Deserialize(entry, serializer), offset, entry.Length);
+        try
+        {
+            return SegmentRead<T>.Of(Deserialize(entry, serializer), offset, entry.Length);
+        }
+        catch (WalFileDroppedException)
+        {
+            // Found just before a truncation passed it (or its stream was deleted) and a checkpoint dropped its file:
+            // truncated, as a later look says; for a deleted stream nothing more comes, and its readers are told so.
+            long start = segment.StartOffset;
+            return start > offset ? SegmentRead<T>.Truncated(start) : SegmentRead<T>.Not(SegmentReadStatus.NotYetAvailable);
+        }
     }
 
     /// <summary>Refuses new reads, then waits for the reads in progress: after it, no one uses the memory of the log.</summary>

@@ -57,6 +57,7 @@ internal sealed class WalReadCache : IDisposable
     }
 
     /// <summary>The bytes at <paramref name="address"/>, valid until the lease is disposed.</summary>
+    /// <exception cref="WalFileDroppedException">The file left the log (<see cref="Remove"/>).</exception>
     public WalReadLease Read(LogAddress address, int length)
     {
         // A file evicted meanwhile refuses the reference once its last lease is gone; it is then mapped again.
@@ -78,7 +79,7 @@ internal sealed class WalReadCache : IDisposable
     private MappedWalFile GetOrOpen(long sequence)
     {
         if (_open.TryGetValue(sequence, out var file)) return file;
-        if (!_sizes.TryGetValue(sequence, out int size)) throw new InvalidOperationException($"WAL file {sequence} is not part of the log.");
+        if (!_sizes.TryGetValue(sequence, out int size)) throw new WalFileDroppedException(sequence);
         file = MappedWalFile.Open(_device, Path.Combine(_directory, WalFormat.FileName(sequence)), sequence, size);
         file.LastUsed = Environment.TickCount64;
         _open[sequence] = file;
