@@ -184,6 +184,63 @@ public sealed class ReaderGroupTests : IDisposable
         Assert.Subset(redelivered.ToHashSet(), afterCheckpoint.ToHashSet());
     }
 
+    /// <summary>
+    /// Checkpoints initiated while one is under way start and complete in the order they were initiated, as in Pravega.
+    /// Before, the waiting ones raced when the first completed, so a later one could complete before an earlier one,
+    /// and a reader declared offline without a position was rewound to the earlier (now last completed) checkpoint
+    /// although a later one had completed: it redelivered events the later checkpoint covered (found by
+    /// ReaderGroupProperties under load).
+    /// </summary>
+    [Fact]
+    public async Task Checkpoints_queued_behind_one_under_way_complete_in_the_order_they_were_initiated()
+    {
+        await using var store = await _dir.OpenAsync();
+        await store.CreateStreamAsync("s", "t", segments: 2);
+        await WriteAsync(store, "t", 0, 40);
+        await store.ReaderGroups.CreateReaderGroupAsync("s", "g", ReaderGroupConfig.ForStream("s", "t"));
+        var group = await store.ReaderGroups.GetReaderGroupAsync("s", "g");
+        await using var reader = store.CreateReader("r", "s", "g", Serializers.Utf8);
+        Assert.True((await reader.ReadNextEventAsync(TimeSpan.FromSeconds(5))).HasEvent);
+        var order = new List<string>();
+        var initiated = new List<Task<Checkpoint>>();
+        for (int i = 0; i < 6; i++)
+        {
+            string name = $"cp-{i}";
+            initiated.Add(group.InitiateCheckpointAsync(name).ContinueWith(t =>
+            {
+                lock (order) order.Add(t.Result.Name);
+                return t.Result;
+            }, TaskScheduler.Default));
+        }
+        var seen = new List<string>();
+        while (seen.Count < 6)
+        {
+            var read = await reader.ReadNextEventAsync(TimeSpan.FromSeconds(5));
+            if (read.IsCheckpoint) seen.Add(read.CheckpointName!);
+            else Assert.True(read.HasEvent, "the reader ran dry before passing every checkpoint");
+        }
+        await Task.WhenAll(initiated);
+        string[] expected = ["cp-0", "cp-1", "cp-2", "cp-3", "cp-4", "cp-5"];
+        Assert.Equal(expected, seen);
+        Assert.Equal(expected, order);
+
+        // Cancelled while queued: it never starts, and the next one after it still does.
+        var first = group.InitiateCheckpointAsync("x-0");
+        using var cancel = new CancellationTokenSource();
+        var dropped = group.InitiateCheckpointAsync("x-1", cancel.Token);
+        var third = group.InitiateCheckpointAsync("x-2");
+        await cancel.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => dropped);
+        var names = new List<string>();
+        while (names.Count < 2)
+        {
+            var read = await reader.ReadNextEventAsync(TimeSpan.FromSeconds(5));
+            if (read.IsCheckpoint) names.Add(read.CheckpointName!);
+        }
+        await Task.WhenAll(first, third);
+        Assert.Equal(["x-0", "x-2"], names);
+    }
+
     [Fact]
     public async Task Offline_with_a_position_redelivers_nothing()
     {

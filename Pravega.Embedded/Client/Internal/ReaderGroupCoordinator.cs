@@ -31,6 +31,7 @@ internal sealed class ReaderGroupCoordinator : IDisposable
     private Dictionary<SegmentKey, long>? _lastCheckpointPositions;
     private Checkpoint? _lastCheckpoint;
     private PendingCheckpoint? _pending;
+    private readonly LinkedList<PendingCheckpoint> _queued = new(); // initiated while one was under way, in order
     private int _autoCheckpointNumber;
     private int _version;
     private bool _closed;
@@ -243,29 +244,44 @@ internal sealed class ReaderGroupCoordinator : IDisposable
 
     // ---- checkpoints ----
 
-    /// <summary>Starts a checkpoint (after any under way) and completes when every online reader passed it and it is durable.</summary>
+    /// <summary>
+    /// Starts a checkpoint, or queues it behind the one under way: checkpoints start, and so complete, in the order they
+    /// were initiated, as in Pravega. Completes when every reader online at its start passed it and it is durable.
+    /// Cancelling stops the wait; a checkpoint still queued then never starts.
+    /// </summary>
     public async Task<Checkpoint> CheckpointAsync(string name, bool silent, CancellationToken ct)
     {
-        while (true)
+        var checkpoint = new PendingCheckpoint(name, silent);
+        LinkedListNode<PendingCheckpoint>? queued = null;
+        bool completed = false;
+        lock (_lock)
         {
-            Task prior;
-            PendingCheckpoint? started = null, completed = null;
+            ThrowIfClosed(null);
+            if (_pending is null) completed = StartLocked(checkpoint);
+            else queued = _queued.AddLast(checkpoint);
+        }
+        if (completed) Complete(checkpoint);
+        try
+        {
+            return await checkpoint.Completion.Task.WaitAsync(ct).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested && queued is not null)
+        {
             lock (_lock)
             {
-                ThrowIfClosed(null);
-                if (_pending is null)
-                {
-                    started = _pending = new PendingCheckpoint(name, silent, _online.Keys);
-                    if (started.Waiting.Count == 0) completed = started;
-                    Bump();
-                }
-                prior = _pending.Completion.Task;
+                if (queued.List is not null) _queued.Remove(queued); // not started: it never will be
             }
-            if (completed is not null) Complete(completed);
-            if (started is not null) return await started.Completion.Task.WaitAsync(ct).ConfigureAwait(false);
-            await prior.WaitAsync(ct).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-            ct.ThrowIfCancellationRequested();
+            throw;
         }
+    }
+
+    /// <summary>Makes <paramref name="checkpoint"/> the one under way (lock held); true if no reader has to pass it.</summary>
+    private bool StartLocked(PendingCheckpoint checkpoint)
+    {
+        _pending = checkpoint;
+        checkpoint.Start(_online.Keys);
+        Bump();
+        return checkpoint.Waiting.Count == 0;
     }
 
     private void StartAutomaticCheckpoint()
@@ -283,6 +299,8 @@ internal sealed class ReaderGroupCoordinator : IDisposable
     private void Complete(PendingCheckpoint pending)
     {
         Checkpoint checkpoint;
+        PendingCheckpoint? next = null;
+        bool nextCompleted = false;
         lock (_lock)
         {
             foreach (var c in _free.Concat(_finished)) pending.Positions.TryAdd(c.Key, c.Offset);
@@ -298,8 +316,15 @@ internal sealed class ReaderGroupCoordinator : IDisposable
             _lastCheckpointPositions = new Dictionary<SegmentKey, long>(pending.Positions);
             _pending = null;
             Bump();
+            if (_queued.First is { } first)
+            {
+                _queued.RemoveFirst();
+                next = first.Value;
+                nextCompleted = StartLocked(next);
+            }
         }
         _ = AnnounceAsync(pending, checkpoint);
+        if (next is not null && nextCompleted) Complete(next);
     }
 
     private async Task AnnounceAsync(PendingCheckpoint pending, Checkpoint checkpoint)
@@ -365,16 +390,21 @@ internal sealed class ReaderGroupCoordinator : IDisposable
     public void Close()
     {
         PendingCheckpoint? pending;
+        List<PendingCheckpoint> queued;
         lock (_lock)
         {
             if (_closed) return;
             _closed = true;
             pending = _pending;
             _pending = null;
+            queued = [.. _queued];
+            _queued.Clear();
             Bump();
         }
         _autoCheckpoints?.Dispose();
         pending?.Completion.TrySetException(new ReinitializationRequiredException($"Reader group '{State.Name}' was reset or deleted before the checkpoint completed."));
+        foreach (var q in queued)
+            q.Completion.TrySetException(new ReinitializationRequiredException($"Reader group '{State.Name}' was reset or deleted before the checkpoint started."));
     }
 
     public void Dispose()
