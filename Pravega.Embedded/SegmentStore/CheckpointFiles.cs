@@ -149,13 +149,7 @@ internal static class CheckpointFiles
             using var file = device.OpenFile(path, DeviceOpenMode.OpenExisting);
             if (file.Length > int.MaxValue) return null;
             var bytes = new byte[file.Length];
-            int read = 0;
-            while (read < bytes.Length)
-            {
-                int n = file.Read(bytes.AsSpan(read), read);
-                if (n == 0) break;
-                read += n;
-            }
+            int read = file.Read(bytes, 0); // short only at the end (IDeviceFile.Read)
             return Decode(bytes.AsSpan(0, read), path);
         }
         catch (IOException e) when (e is not FileNotFoundException)

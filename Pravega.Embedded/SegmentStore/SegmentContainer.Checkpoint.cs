@@ -104,11 +104,11 @@ internal sealed partial class SegmentContainer
             m.CopyTo(record, 1);
             records.Add(record);
         }
-        LogAddress firstLive = new(long.MaxValue, 0);
+        long firstLiveFile = long.MaxValue;
         foreach (var ((streamId, segmentId), segment) in _segments.OrderBy(p => p.Key))
         {
             var live = segment.TryFindFirstLive(out var entry) ? entry.Address : new LogAddress(-1, 0);
-            if (live.FileSequence >= 0 && live.FileSequence < firstLive.FileSequence) firstLive = live;
+            if (live.FileSequence >= 0) firstLiveFile = Math.Min(firstLiveFile, live.FileSequence);
             var record = new byte[1 + (8 * 4) + 8 + 4];
             var w = new RecordWriter(record);
             w.WriteByte((byte)RecordType.SegmentState);
@@ -131,7 +131,7 @@ internal sealed partial class SegmentContainer
             w.WriteInt64(writer.AcceptedEventNumber);
             records.Add(record);
         }
-        long firstNeeded = Math.Min(firstLive.FileSequence, Log.WriteFileSequence);
+        long firstNeeded = Math.Min(firstLiveFile, Log.WriteFileSequence);
         return new ContainerCheckpoint(Log.StoreId, Log.LastAppendedLsn, records, firstNeeded);
     }
 
@@ -176,14 +176,10 @@ internal sealed partial class SegmentContainer
     /// Replay of an append the checkpoint covers (its LSN is at or before it): indexed again if it holds live bytes of a
     /// restored segment, otherwise nothing (truncated, of a deleted stream, or before the live start).
     /// </summary>
-    private void ReplayCoveredAppend(long streamId, long segmentId, int length, LogAddress entryAddress)
+    private void ReplayCoveredAppend(in ReplayedAppend append)
     {
-        if (!_restoring.TryGetValue((streamId, segmentId), out var restoring) || Before(entryAddress, restoring.LiveAddress)) return;
-        var segment = restoring.Segment;
-        if (segment.Length >= restoring.Length) return;
-        var entry = new SegmentIndexEntry(segment.Length, EventHeaderSize + length, entryAddress);
-        segment.Add(entry);
-        segment.MakeDurable(entry.End);
+        if (!_restoring.TryGetValue((append.StreamId, append.SegmentId), out var restoring) || Before(append.EntryAddress, restoring.LiveAddress)) return;
+        if (restoring.Segment.Length < restoring.Length) IndexReplayed(restoring.Segment, append);
     }
 
     /// <summary>

@@ -255,25 +255,21 @@ internal sealed partial class SegmentContainer : IAsyncDisposable
         switch ((RecordType)r.ReadByte())
         {
             case RecordType.Append:
-                long streamId = r.ReadInt64(), segmentId = r.ReadInt64(), eventNumber = r.ReadInt64();
-                int idLength = r.ReadByte();
-                string? writerId = idLength == 0 ? null : Encoding.ASCII.GetString(r.ReadBytes(idLength));
-                int length = r.ReadInt32();
-                r.ReadBytes(length);
-                if (!_segments.TryGetValue((streamId, segmentId), out var segment))
-                    throw new StorageCorruptedException($"WAL record {lsn} appends to segment {segmentId} of stream {streamId}, which does not exist.");
-                var entry = new SegmentIndexEntry(segment.Length, EventHeaderSize + length,
-                                                  address with { Position = address.Position + AppendHeaderSize + idLength });
-                segment.Add(entry);
-                segment.MakeDurable(entry.End);
-                if (writerId is not null && eventNumber != NoEventNumber)
+            {
+                var append = ReplayedAppend.Read(ref r, address);
+                if (!_segments.TryGetValue((append.StreamId, append.SegmentId), out var segment))
+                    throw new StorageCorruptedException($"WAL record {lsn} appends to segment {append.SegmentId} of stream {append.StreamId}, which does not exist.");
+                IndexReplayed(segment, append);
+                if (!append.WriterId.IsEmpty && append.EventNumber != NoEventNumber)
                 {
-                    if (!_writers.TryGetValue((streamId, writerId), out var writer))
-                        _writers.Add((streamId, writerId), writer = new WriterState());
-                    writer.AcceptedEventNumber = writer.DurableEventNumber = eventNumber;
+                    string writerId = Encoding.ASCII.GetString(append.WriterId);
+                    if (!_writers.TryGetValue((append.StreamId, writerId), out var writer))
+                        _writers.Add((append.StreamId, writerId), writer = new WriterState());
+                    writer.AcceptedEventNumber = writer.DurableEventNumber = append.EventNumber;
                     writer.AcceptedLsn = lsn;
                 }
                 break;
+            }
             case RecordType.Metadata:
                 _metadata.Apply(r.Rest, this);
                 break;
@@ -285,13 +281,49 @@ internal sealed partial class SegmentContainer : IAsyncDisposable
     /// <summary>A record the checkpoint covers: only an append's live bytes matter (see <see cref="ReplayCoveredAppend"/>).</summary>
     private void ReplayCovered(RecordReader r, LogAddress address)
     {
-        if ((RecordType)r.ReadByte() != RecordType.Append) return;
-        long streamId = r.ReadInt64(), segmentId = r.ReadInt64();
-        r.ReadInt64();
-        int idLength = r.ReadByte();
-        r.ReadBytes(idLength);
-        int length = r.ReadInt32();
-        ReplayCoveredAppend(streamId, segmentId, length, address with { Position = address.Position + AppendHeaderSize + idLength });
+        if ((RecordType)r.ReadByte() == RecordType.Append) ReplayCoveredAppend(ReplayedAppend.Read(ref r, address));
+    }
+
+    /// <summary>Indexes a replayed append's event bytes at the end of <paramref name="segment"/>, durable already.</summary>
+    private static void IndexReplayed(Segment segment, in ReplayedAppend append)
+    {
+        var entry = new SegmentIndexEntry(segment.Length, EventHeaderSize + append.EventLength, append.EntryAddress);
+        segment.Add(entry);
+        segment.MakeDurable(entry.End);
+    }
+
+    /// <summary>
+    /// The fields of an append record (docs/FORMAT.md, record 1) after its type byte, as replay needs them, and where its
+    /// event's segment bytes (<c>[i32 length][event]</c>) lie in the WAL.
+    /// </summary>
+    private readonly ref struct ReplayedAppend
+    {
+        public long StreamId { get; init; }
+        public long SegmentId { get; init; }
+        public long EventNumber { get; init; }
+        public ReadOnlySpan<byte> WriterId { get; init; }
+        public int EventLength { get; init; }
+        public LogAddress EntryAddress { get; init; }
+
+        /// <param name="r">Positioned after the record's type byte.</param>
+        /// <param name="address">Where the record's payload starts.</param>
+        public static ReplayedAppend Read(ref RecordReader r, LogAddress address)
+        {
+            long streamId = r.ReadInt64(), segmentId = r.ReadInt64(), eventNumber = r.ReadInt64();
+            int idLength = r.ReadByte();
+            var writerId = r.ReadBytes(idLength);
+            int length = r.ReadInt32();
+            r.ReadBytes(length);
+            return new ReplayedAppend
+            {
+                StreamId = streamId,
+                SegmentId = segmentId,
+                EventNumber = eventNumber,
+                WriterId = writerId,
+                EventLength = length,
+                EntryAddress = address with { Position = address.Position + AppendHeaderSize + idLength },
+            };
+        }
     }
 
     /// <summary>

@@ -30,6 +30,17 @@ internal sealed class WalReadCache : IDisposable
     /// <summary>How many files are mapped now (tests).</summary>
     public int MappedCount => _open.Count;
 
+    /// <summary>The sequence numbers of the files of the log (known and not removed), oldest first.</summary>
+    public IReadOnlyList<long> Sequences
+    {
+        get
+        {
+            var sequences = _sizes.Keys.ToList();
+            sequences.Sort();
+            return sequences;
+        }
+    }
+
     /// <summary>Makes a file known (its size comes from its header, through recovery or the file's creation).</summary>
     public void Add(long sequence, int size) => _sizes[sequence] = size;
 

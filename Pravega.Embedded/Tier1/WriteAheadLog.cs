@@ -53,7 +53,6 @@ internal sealed class WriteAheadLog : IAsyncDisposable
     private WalFilePreparer? _preparer;
     private Task? _preparing;
     private Exception? _failure;
-    private readonly SortedSet<long> _fileSequences = [];
     private bool _flusherWaiting;
     private bool _stopping;
     private int _disposed;
@@ -71,11 +70,7 @@ internal sealed class WriteAheadLog : IAsyncDisposable
         _storeId = recovered.StoreId;
         _generation = recovered.Generation;
         _readCache = new WalReadCache(_device, options.Directories[0], options.MappedFileLimit);
-        foreach (var (sequence, size) in recovered.FileSizes)
-        {
-            _readCache.Add(sequence, size);
-            _fileSequences.Add(sequence);
-        }
+        foreach (var (sequence, size) in recovered.FileSizes) _readCache.Add(sequence, size);
         _nextLsn = recovered.NextLsn;
         _durableLsn = recovered.NextLsn - 1;
         if (recovered.LastSequence == 0)
@@ -116,7 +111,6 @@ internal sealed class WriteAheadLog : IAsyncDisposable
     {
         new WalFilePreparer(_device, _options.Directories, NewFileHeader(sequence), _options.PreZeroFiles, parallel: !_options.Stepped).Prepare();
         _readCache.Add(sequence, _options.FileSize);
-        _fileSequences.Add(sequence);
         _writePosition = WalFormat.FileHeaderSize;
         _writeFileSize = _options.FileSize;
     }
@@ -302,14 +296,8 @@ internal sealed class WriteAheadLog : IAsyncDisposable
         }
     }
 
-    /// <summary>The sequence numbers of the log's files, oldest first.</summary>
-    public IReadOnlyList<long> FileSequences
-    {
-        get
-        {
-            lock (_sync) return [.. _fileSequences];
-        }
-    }
+    /// <summary>The sequence numbers of the log's files, oldest first (the files its read cache knows).</summary>
+    public IReadOnlyList<long> FileSequences => _readCache.Sequences;
 
     /// <summary>
     /// Removes every log file before <paramref name="sequence"/> from every mirror, oldest first, each deletion made
@@ -332,7 +320,6 @@ internal sealed class WriteAheadLog : IAsyncDisposable
             string name = WalFormat.FileName(old);
             foreach (string dir in _options.Directories) _device.DeleteFile(Path.Combine(dir, name));
             foreach (string dir in _options.Directories) _device.SyncDirectory(dir);
-            lock (_sync) _fileSequences.Remove(old);
             Tier1Log.FileDropped(_logger, old);
             dropped++;
         }
@@ -554,7 +541,6 @@ internal sealed class WriteAheadLog : IAsyncDisposable
         }
         var file = WalFile.Open(_device, _options.Directories, sequence, _options.FileSize);
         _readCache.Add(sequence, _options.FileSize);
-        lock (_sync) _fileSequences.Add(sequence);
         _readCache.SetActive(sequence);
         var previous = _active;
         _active = file;

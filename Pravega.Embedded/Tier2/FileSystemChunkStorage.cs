@@ -103,14 +103,7 @@ internal sealed class FileSystemChunkStorage : IChunkStorage
         ct.ThrowIfCancellationRequested();
         ArgumentOutOfRangeException.ThrowIfNegative(offset);
         using var file = OpenExisting(name);
-        int total = 0;
-        while (total < destination.Length)
-        {
-            int read = file.Read(destination.Span[total..], offset + total);
-            if (read == 0) break;
-            total += read;
-        }
-        return new ValueTask<int>(total);
+        return new ValueTask<int>(file.Read(destination.Span, offset)); // short only at the end (IDeviceFile.Read)
     }
 
     public ValueTask<long?> GetLengthAsync(string name, CancellationToken ct)

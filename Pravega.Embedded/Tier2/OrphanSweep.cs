@@ -20,10 +20,14 @@ internal static class OrphanSweep
         await foreach (string name in storage.ListAsync("", ct).ConfigureAwait(false))
         {
             int slash = name.LastIndexOf('/');
-            string prefix = slash < 0 ? "" : name[..slash];
-            bool keep = ChunkNames.IsDataChunk(name) ? referenced.Contains(name)
-                : name[(slash + 1)..] == ChunkNames.ManifestName && live.ContainsKey(prefix);
-            if (!keep && (ChunkNames.IsDataChunk(name) || name[(slash + 1)..] == ChunkNames.ManifestName)) orphans.Add(name);
+            if (ChunkNames.IsDataChunk(name))
+            {
+                if (!referenced.Contains(name)) orphans.Add(name);
+            }
+            else if (name[(slash + 1)..] == ChunkNames.ManifestName && !live.ContainsKey(slash < 0 ? "" : name[..slash]))
+            {
+                orphans.Add(name);
+            }
         }
         foreach (string name in orphans) await storage.DeleteAsync(name, ct).ConfigureAwait(false);
         return orphans;
