@@ -212,13 +212,18 @@ public sealed class ReaderGroupTests : IDisposable
                 return t.Result;
             }, TaskScheduler.Default));
         }
-        var seen = new List<string>();
-        while (seen.Count < 6)
+        async Task<List<string>> PassCheckpointsAsync(int count)
         {
-            var read = await reader.ReadNextEventAsync(TimeSpan.FromSeconds(5));
-            if (read.IsCheckpoint) seen.Add(read.CheckpointName!);
-            else Assert.True(read.HasEvent, "the reader ran dry before passing every checkpoint");
+            var names = new List<string>();
+            while (names.Count < count)
+            {
+                var read = await reader.ReadNextEventAsync(TimeSpan.FromSeconds(5));
+                if (read.IsCheckpoint) names.Add(read.CheckpointName!);
+                else Assert.True(read.HasEvent, "the reader ran dry before passing every checkpoint");
+            }
+            return names;
         }
+        var seen = await PassCheckpointsAsync(6);
         await Task.WhenAll(initiated);
         string[] expected = ["cp-0", "cp-1", "cp-2", "cp-3", "cp-4", "cp-5"];
         Assert.Equal(expected, seen);
@@ -231,12 +236,7 @@ public sealed class ReaderGroupTests : IDisposable
         var third = group.InitiateCheckpointAsync("x-2");
         await cancel.CancelAsync();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => dropped);
-        var names = new List<string>();
-        while (names.Count < 2)
-        {
-            var read = await reader.ReadNextEventAsync(TimeSpan.FromSeconds(5));
-            if (read.IsCheckpoint) names.Add(read.CheckpointName!);
-        }
+        var names = await PassCheckpointsAsync(2);
         await Task.WhenAll(first, third);
         Assert.Equal(["x-0", "x-2"], names);
     }

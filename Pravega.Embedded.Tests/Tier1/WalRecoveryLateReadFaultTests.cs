@@ -28,13 +28,7 @@ public sealed class WalRecoveryLateReadFaultTests
         await log.FlushAsync();
         await log.DisposeAsync();
 
-        // Mirror 0's copy of the file reads fine for the inventory and the scan (its first two opens), then fails.
-        var flaky = new LateFailingDevice(device, dirs[0] + "/" + WalFormat.FileName(1), healthyOpens: 2);
-        var replayed = new List<byte[]>();
-        log = WriteAheadLog.Open(options with { Device = flaky }, (_, _, payload) => replayed.Add(payload.ToArray()), static _ => { });
-        await log.DisposeAsync();
-
-        Assert.True(flaky.FailedReads > 0, "the copy from mirror 0 was attempted after the scan");
+        var replayed = await ReopenWithMirror0FailingAfterTheScanAsync(device, options);
         Assert.Equal(payloads.Count, replayed.Count);
         for (int i = 0; i < payloads.Count; i++) Assert.Equal(payloads[i], replayed[i]);
     }
@@ -67,12 +61,7 @@ public sealed class WalRecoveryLateReadFaultTests
             file.Flush();
         }
 
-        var flaky = new LateFailingDevice(device, dirs[0] + "/" + WalFormat.FileName(1), healthyOpens: 2);
-        var replayed = new List<byte[]>();
-        log = WriteAheadLog.Open(options with { Device = flaky }, (_, _, payload) => replayed.Add(payload.ToArray()), static _ => { });
-        await log.DisposeAsync();
-
-        Assert.True(flaky.FailedReads > 0, "the copy from mirror 0 was attempted after the scan");
+        var replayed = await ReopenWithMirror0FailingAfterTheScanAsync(device, options);
         Assert.Equal(payloads.Count, replayed.Count);
         var again = new List<byte[]>();
         log = WriteAheadLog.Open(options with { Directories = dirs[1..] }, (_, _, payload) => again.Add(payload.ToArray()), static _ => { });
@@ -115,12 +104,7 @@ public sealed class WalRecoveryLateReadFaultTests
         int secondLastEnd = addresses[^1].Position - WalFormat.FrameHeaderSize;
         Assert.NotEqual(0, secondLastEnd % SimulatedDevice.SectorSize); // the two frames share a sector
 
-        var flaky = new LateFailingDevice(device, dirs[0] + "/" + WalFormat.FileName(1), healthyOpens: 2);
-        var replayed = new List<byte[]>();
-        log = WriteAheadLog.Open(options with { Device = flaky }, (_, _, payload) => replayed.Add(payload.ToArray()), static _ => { });
-        await log.DisposeAsync();
-
-        Assert.True(flaky.FailedReads > 0, "the copy from mirror 0 was attempted after the scan");
+        var replayed = await ReopenWithMirror0FailingAfterTheScanAsync(device, options);
         Assert.Equal(payloads.Count, replayed.Count);
         foreach (string dir in dirs[1..])
         {
@@ -131,6 +115,20 @@ public sealed class WalRecoveryLateReadFaultTests
             Assert.Equal(payloads[^2], again[^2]);
             Assert.Equal(payloads[^1], again[^1]);
         }
+    }
+
+    /// <summary>
+    /// Reopens the log with mirror 0's copy of file 1 reading fine for the inventory and the scan (its first two opens)
+    /// and failing every read after; checks that recovery did try that copy after the scan, and returns what it replayed.
+    /// </summary>
+    private static async Task<List<byte[]>> ReopenWithMirror0FailingAfterTheScanAsync(SimulatedDevice device, WalOptions options)
+    {
+        var flaky = new LateFailingDevice(device, options.Directories[0] + "/" + WalFormat.FileName(1), healthyOpens: 2);
+        var replayed = new List<byte[]>();
+        var log = WriteAheadLog.Open(options with { Device = flaky }, (_, _, payload) => replayed.Add(payload.ToArray()), static _ => { });
+        await log.DisposeAsync();
+        Assert.True(flaky.FailedReads > 0, "the copy from mirror 0 was attempted after the scan");
+        return replayed;
     }
 
     private static (SimulatedDevice Device, WalOptions Options) Setup(int seed)
