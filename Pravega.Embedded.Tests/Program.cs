@@ -15,15 +15,16 @@ public static class Program
     public static async Task<int> Main(string[] args)
     {
         ArgumentNullException.ThrowIfNull(args);
-        if (args.Length == 5 && args[0] == CrashWriter.Command
+        if (args.Length == 6 && args[0] == CrashWriter.Command
             && long.TryParse(args[2], NumberStyles.None, CultureInfo.InvariantCulture, out long start)
             && long.TryParse(args[3], NumberStyles.None, CultureInfo.InvariantCulture, out long count)
-            && int.TryParse(args[4], NumberStyles.None, CultureInfo.InvariantCulture, out int keys) && keys > 0)
+            && int.TryParse(args[4], NumberStyles.None, CultureInfo.InvariantCulture, out int keys) && keys > 0
+            && int.TryParse(args[5], NumberStyles.None, CultureInfo.InvariantCulture, out int walFileSize))
         {
-            return await CrashWriter.RunAsync(args[1], start, count, keys);
+            return await CrashWriter.RunAsync(args[1], start, count, keys, walFileSize);
         }
         if (args.Length == 2 && args[0] == CrashReader.Command) return await CrashReader.RunAsync(args[1]);
-        await Console.Error.WriteLineAsync($"usage: {CrashWriter.Command} <root> <startNumber> <count> <keys> | {CrashReader.Command} <root>");
+        await Console.Error.WriteLineAsync($"usage: {CrashWriter.Command} <root> <startNumber> <count> <keys> <walFileSize> | {CrashReader.Command} <root>");
         return UsageExitCode;
     }
 }

@@ -42,7 +42,7 @@ internal sealed class CrashChild : IDisposable
     public static string DotnetHost =>
         Environment.ProcessPath is { } path && Path.GetFileNameWithoutExtension(path) == "dotnet" ? path : "dotnet";
 
-    public static CrashChild Start(string root, long startNumber, long count, int keys)
+    public static CrashChild Start(string root, long startNumber, long count, int keys, int walFileSize = Embedded.Tier1.WalOptions.DefaultFileSize)
     {
         var info = new ProcessStartInfo(DotnetHost)
         {
@@ -57,6 +57,7 @@ internal sealed class CrashChild : IDisposable
         info.ArgumentList.Add(startNumber.ToString(CultureInfo.InvariantCulture));
         info.ArgumentList.Add(count.ToString(CultureInfo.InvariantCulture));
         info.ArgumentList.Add(keys.ToString(CultureInfo.InvariantCulture));
+        info.ArgumentList.Add(walFileSize.ToString(CultureInfo.InvariantCulture));
         var process = Process.Start(info) ?? throw new InvalidOperationException($"Could not start {info.FileName}.");
         return new CrashChild(process);
     }

@@ -21,8 +21,12 @@ public sealed class CrashRecoveryTests(ITestOutputHelper output)
     private const int FinalCount = 200;
     private static readonly TimeSpan ChildTimeout = TimeSpan.FromSeconds(30);
 
-    [Fact]
-    public async Task AcknowledgedEventsSurviveSigkillExactlyOnceInKeyOrder()
+    /// <param name="walFileSize">The child's WAL file size: with 64 KiB files it takes a checkpoint at every new file,
+    /// so SIGKILL also strikes while checkpoints are written, and reopens start from one.</param>
+    [Theory]
+    [InlineData(Embedded.Tier1.WalOptions.DefaultFileSize)]
+    [InlineData(64 << 10)]
+    public async Task AcknowledgedEventsSurviveSigkillExactlyOnceInKeyOrder(int walFileSize)
     {
         int seed = Environment.GetEnvironmentVariable("PRAVEGA_CRASH_SEED") is { } s
             ? int.Parse(s, CultureInfo.InvariantCulture)
@@ -42,7 +46,7 @@ public sealed class CrashRecoveryTests(ITestOutputHelper output)
                 long start = Math.Max(0, last + 1 - Resend);
                 int delayMs = random.Next(150, 601);
                 var clock = Stopwatch.StartNew();
-                using var child = CrashChild.Start(root, start, kill ? Unbounded : FinalCount, Keys);
+                using var child = CrashChild.Start(root, start, kill ? Unbounded : FinalCount, Keys, walFileSize);
                 if (kill)
                 {
                     await WaitForFirstAckAsync(child, context);

@@ -26,12 +26,13 @@ internal static class CrashWriter
 
     public static string RoutingKey(long eventNumber, int keys) => $"k{eventNumber % keys}";
 
-    public static async Task<int> RunAsync(string root, long startNumber, long count, int keys)
+    /// <param name="walFileSize">Size of new WAL files: small ones make the store checkpoint at every new file.</param>
+    public static async Task<int> RunAsync(string root, long startNumber, long count, int keys, int walFileSize)
     {
         StreamStore store;
         try
         {
-            store = await StreamStore.OpenAsync(StreamStoreOptions.InDirectory(root));
+            store = await StreamStore.OpenAsync(StreamStoreOptions.InDirectory(root) with { WalFileSize = walFileSize });
         }
         catch (DataDirectoryLockedException)
         {
