@@ -11,7 +11,7 @@ public sealed class SegmentIndexTests
 
     private static Segment WithEvents(int count)
     {
-        var segment = new Segment(1, 0);
+        var segment = new Segment(1, 0, "scope", "stream");
         for (int i = 0; i < count; i++) segment.Add(new SegmentIndexEntry(segment.Length, EventBytes, new LogAddress(1, 64 + (i * 100))));
         segment.MakeDurable(segment.Length);
         return segment;

@@ -50,10 +50,17 @@ public sealed class SegmentManifestTests
     }
 
     [Fact]
-    public void A_record_that_leaves_a_gap_is_a_leftover_and_ignored()
+    public void A_record_after_a_gap_follows_a_truncation_and_the_cut_removes_what_is_before_it()
     {
-        var manifest = SegmentManifest.Load(Records(("c1", 0, 100), ("c9", 500, 10)), Store, 0, 100, "m");
-        Assert.Equal([new ChunkExtent("c1", 0, 100)], manifest.Extents);
+        // c1 committed [0, 100); a truncation at 500 skipped untiered bytes; the next pass wrote c9 from 500.
+        var bytes = Records(("c1", 0, 100), ("c9", 500, 10));
+        var truncated = SegmentManifest.Load(bytes, Store, start: 500, tieredLength: 510, "m");
+        Assert.Equal([new ChunkExtent("c9", 500, 10)], truncated.Extents);
+        // The same records seen with the start still at 0 and only c1 committed: c9 is beyond the committed length.
+        var before = SegmentManifest.Load(bytes, Store, start: 0, tieredLength: 100, "m");
+        Assert.Equal([new ChunkExtent("c1", 0, 100)], before.Extents);
+        // A gap inside the committed range is damage, not a segment with a hole.
+        Assert.Throws<StorageCorruptedException>(() => SegmentManifest.Load(bytes, Store, start: 0, tieredLength: 510, "m"));
     }
 
     [Fact]

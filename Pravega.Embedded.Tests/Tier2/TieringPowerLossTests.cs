@@ -61,7 +61,7 @@ public sealed class TieringPowerLossTests
                     rng.NextBytes(data);
                     try
                     {
-                        await writer.WriteAsync(data, default);
+                        await writer.WriteAsync(data, [], default); // under one block: no boundaries to record
                     }
                     catch (IOException) when (dead)
                     {

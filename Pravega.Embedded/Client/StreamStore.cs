@@ -4,6 +4,7 @@ using Pravega.Embedded.Client.Internal;
 using Pravega.Embedded.Controller;
 using Pravega.Embedded.SegmentStore;
 using Pravega.Embedded.Tier1;
+using Pravega.Embedded.Tier2;
 
 namespace Pravega.Embedded;
 
@@ -86,6 +87,13 @@ public sealed partial class StreamStore : IStreamStore
             };
             var container = SegmentContainer.Open(wal, controller);
             controller.Attach(container);
+            if (options.Tier2Directory is { } tier2Root)
+            {
+                var tiering = TieringOptions.For(options.Tier1MaxBytes, options.WalFileSize, options.CacheSizeBytes, options.NewIds);
+                var tierer = new SegmentTierer(container, new FileSystemChunkStorage(options.Device, tier2Root), tiering, loggerFactory);
+                container.AttachTierer(tierer);
+                if (!options.SteppedLog) tierer.Start();
+            }
             var retention = new RetentionService(controller, options.TimeProvider, options.RetentionCheckInterval,
                                                  loggerFactory.CreateLogger("Pravega.Embedded.Controller"));
             var store = new StreamStore(new StoreRuntime(container, controller, options.TimeProvider, options.NewIds), retention, tier2Lock);
@@ -131,7 +139,20 @@ public sealed partial class StreamStore : IStreamStore
     {
         ArgumentNullException.ThrowIfNull(pointer);
         ArgumentNullException.ThrowIfNull(serializer);
-        return _runtime.RunSync(() => EventFetcher.Fetch(_runtime, pointer, serializer));
+        return _runtime.Run(async () =>
+        {
+            T value;
+            try
+            {
+                value = await EventFetcher.FetchAsync(_runtime, pointer, serializer, ct).ConfigureAwait(false);
+            }
+            catch (Exception e)
+            {
+                return await _runtime.Fail<T>(e).ConfigureAwait(false); // reported once the metadata it depends on is durable
+            }
+            await _runtime.Controller.WhenObservedDurableAsync(CancellationToken.None).ConfigureAwait(false);
+            return value;
+        });
     }
 
     /// <inheritdoc/>

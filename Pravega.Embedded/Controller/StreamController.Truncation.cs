@@ -16,24 +16,45 @@ internal sealed partial class StreamController
     /// The cut is not a valid cut of this stream, an offset is beyond its segment's durable length, or is not an event
     /// boundary (ParamName <c>cut</c>).
     /// </exception>
-    public Task TruncateStreamAsync(string scope, string stream, StreamCut cut, CancellationToken ct) => Run(() =>
+    public async Task TruncateStreamAsync(string scope, string stream, StreamCut cut, CancellationToken ct)
     {
-        var s = RequireStream(scope, stream);
-        if (s.IsSealed) throw new StreamSealedException($"Stream {s} is sealed and cannot be truncated.");
-        var positions = ResolveCut(s, cut, nameof(cut));
-        foreach (var (segment, offset) in positions)
+        // An offset in tiered bytes is checked in Tier-2, off the lock, and then the truncation is tried again: tiered
+        // bytes never change, so what was checked stays checked (a second pass finds nothing new unless more was tiered).
+        var checkedInTier2 = new HashSet<(long SegmentId, long Offset)>();
+        while (true)
         {
-            var data = segment.Data;
-            if (offset > data.DurableLength)
-                throw new ArgumentException($"Offset {offset} of segment {segment.SegmentId} is beyond its durable length {data.DurableLength}.", nameof(cut));
-            if (offset > data.AcceptedStartOffset && !data.IsEventBoundary(offset))
-                throw new ArgumentException($"Offset {offset} of segment {segment.SegmentId} is not an event boundary.", nameof(cut));
+            var inTier2 = new List<(SegmentStore.Segment Data, long SegmentId, long Offset)>();
+            bool done = await Run(() =>
+            {
+                var s = RequireStream(scope, stream);
+                if (s.IsSealed) throw new StreamSealedException($"Stream {s} is sealed and cannot be truncated.");
+                var positions = ResolveCut(s, cut, nameof(cut));
+                foreach (var (segment, offset) in positions)
+                {
+                    var data = segment.Data;
+                    if (offset > data.DurableLength)
+                        throw new ArgumentException($"Offset {offset} of segment {segment.SegmentId} is beyond its durable length {data.DurableLength}.", nameof(cut));
+                    if (offset <= data.AcceptedStartOffset) continue;
+                    bool? boundary = data.IsEventBoundary(offset);
+                    if (boundary == false)
+                        throw new ArgumentException($"Offset {offset} of segment {segment.SegmentId} is not an event boundary.", nameof(cut));
+                    if (boundary is null && !checkedInTier2.Contains((segment.SegmentId, offset))) inTier2.Add((data, segment.SegmentId, offset));
+                }
+                if (inTier2.Count > 0) return false;
+                // Nothing to move: Run still waits until an earlier truncation in flight is durable, so that this call's
+                // effect (the head at or after the cut) holds when it completes.
+                AppendTruncation(s, positions);
+                return true;
+            }, ct).ConfigureAwait(false);
+            if (done) return;
+            foreach (var (data, segmentId, offset) in inTier2)
+            {
+                if (!await _container.Tierer!.IsEventBoundaryAsync(data, offset, ct).ConfigureAwait(false))
+                    throw new ArgumentException($"Offset {offset} of segment {segmentId} is not an event boundary.", nameof(cut));
+                checkedInTier2.Add((segmentId, offset));
+            }
         }
-        // Nothing to move: Run still waits until an earlier truncation in flight is durable, so that this call's
-        // effect (the head at or after the cut) holds when it completes.
-        AppendTruncation(s, positions);
-        return true;
-    }, ct);
+    }
 
     /// <summary>
     /// The stream's head (container lock): each first-epoch segment at its start offset.

@@ -200,7 +200,7 @@ internal sealed partial class StreamController : IMetadataLog
                 for (int i = 0; i < ranges.Length; i++)
                 {
                     long segmentId = SegmentKey.ComputeSegmentId(0, i);
-                    segments[i] = new StreamSegment(segmentId, ranges[i], container.CreateSegment(id, segmentId));
+                    segments[i] = new StreamSegment(segmentId, ranges[i], container.CreateSegment(id, segmentId, scope, name));
                 }
                 stream.SetActiveSegments(segments);
                 _scopes[scope].Streams.Add(name, stream);

@@ -14,4 +14,7 @@ internal enum RecordType : byte
 
     /// <summary>Checkpoint only: a writer id's last event number on a stream.</summary>
     WriterState = 4,
+
+    /// <summary>A segment's bytes up to a length are in Tier-2 (its manifest describes them durably).</summary>
+    SegmentTiered = 5,
 }

@@ -1,3 +1,5 @@
+using Pravega.Embedded.Tier2;
+
 namespace Pravega.Embedded.SegmentStore;
 
 /// <summary>
@@ -11,17 +13,52 @@ internal sealed class Segment
     private readonly SegmentIndex _index = new();
     private long _durableLength;
     private long _startOffset;
+    private long _tieredLength;
     private volatile bool _sealedDurable;
+    private volatile bool _deleted;
+    private volatile TierView? _view;
 
-    public Segment(long streamId, long segmentId)
+    /// <param name="streamId">The stream's internal id.</param>
+    /// <param name="segmentId">The segment's id in its stream.</param>
+    /// <param name="scope">The stream's scope (names its Tier-2 directory).</param>
+    /// <param name="stream">The stream's name (names its Tier-2 directory).</param>
+    public Segment(long streamId, long segmentId, string scope, string stream)
     {
         StreamId = streamId;
         SegmentId = segmentId;
+        Scope = scope;
+        Stream = stream;
     }
 
     public long StreamId { get; }
 
     public long SegmentId { get; }
+
+    public string Scope { get; }
+
+    public string Stream { get; }
+
+    /// <summary>Where the segment's chunks live in Tier-2 (<see cref="ChunkNames.SegmentPrefix"/>).</summary>
+    public string TierPrefix => ChunkNames.SegmentPrefix(Scope, Stream, StreamId, SegmentId);
+
+    /// <summary>The segment's stream was deleted (its record accepted): nothing more is tiered, its Tier-2 data goes once the deletion is durable.</summary>
+    public bool IsDeleted => _deleted;
+
+    /// <summary>
+    /// The offset up to which the bytes are in Tier-2, durably recorded: below it (and from <see cref="StartOffset"/>)
+    /// they are read from chunks (<see cref="View"/>), and the index no longer holds them. Moves forward only; read lock-free.
+    /// </summary>
+    public long TieredLength => Volatile.Read(ref _tieredLength);
+
+    /// <summary>The tiered length including a record not yet durable (container lock).</summary>
+    public long AcceptedTieredLength { get; private set; }
+
+    /// <summary>Where the tiered bytes are, as the tierer last published it (null: not loaded yet, or nothing tiered).</summary>
+    public TierView? View
+    {
+        get => _view;
+        set => _view = value;
+    }
 
     /// <summary>
     /// Signalled when this segment gets readable data, is sealed, or is deleted: readers wait on the segments they
@@ -66,6 +103,27 @@ internal sealed class Segment
 
     public void MakeSealDurable() => _sealedDurable = true;
 
+    /// <summary>Marks the segment deleted (container lock).</summary>
+    public void Delete() => _deleted = true;
+
+    /// <summary>Accepts a tiered length (container lock); a lower one than the current one is ignored.</summary>
+    public void AcceptTiered(long tieredLength)
+    {
+        if (tieredLength > AcceptedTieredLength) AcceptedTieredLength = tieredLength;
+    }
+
+    /// <summary>
+    /// Makes a tiered length visible (container lock, or replay), and drops the index pages that hold only entries below
+    /// it: those bytes are read from Tier-2 from now on.
+    /// </summary>
+    public void MakeTieredDurable(long tieredLength)
+    {
+        AcceptTiered(tieredLength);
+        if (tieredLength <= _tieredLength) return;
+        Volatile.Write(ref _tieredLength, tieredLength);
+        _index.DropBefore(tieredLength);
+    }
+
     /// <summary>Accepts a truncation at <paramref name="offset"/> (container lock); a lower offset than the current one is ignored.</summary>
     public void Truncate(long offset)
     {
@@ -93,19 +151,23 @@ internal sealed class Segment
     }
 
     /// <summary>
-    /// True when an event starts at <paramref name="offset"/> or it is the durable end. Meant for offsets at or above
+    /// True when an event starts at <paramref name="offset"/> or it is the durable end; null when only Tier-2 can tell
+    /// (the offset is tiered and the index no longer holds it). Meant for offsets at or above
     /// <see cref="AcceptedStartOffset"/> (index entries below the start may be gone).
     /// </summary>
-    public bool IsEventBoundary(long offset)
+    public bool? IsEventBoundary(long offset)
     {
         long durable = DurableLength;
         if (offset == durable) return true;
-        return offset >= 0 && offset < durable && Search(offset, out var entry) && entry.Offset == offset;
+        if (offset < 0 || offset > durable) return false;
+        if (Search(offset, out var entry)) return entry.Offset == offset;
+        return offset < TieredLength ? null : false;
     }
 
     /// <summary>
     /// The greatest event boundary at or before <paramref name="offset"/> among the durable bytes, but not below
-    /// <see cref="AcceptedStartOffset"/> (container lock). Binary search of the index.
+    /// <see cref="AcceptedStartOffset"/> (container lock). Binary search of the index; in tiered bytes the index no
+    /// longer holds, the greatest boundary the Tier-2 view records (at most a block before it).
     /// </summary>
     public long BoundaryAtOrBefore(long offset)
     {
@@ -113,27 +175,35 @@ internal sealed class Segment
         if (offset <= floor) return floor;
         long durable = DurableLength;
         if (offset >= durable) return durable;
-        return Search(offset, out var entry) ? Math.Max(floor, entry.Offset) : floor;
+        if (Search(offset, out var entry)) return Math.Max(floor, entry.Offset);
+        return offset < TieredLength && View is { } view ? Math.Max(floor, view.KnownBoundaryAtOrBefore(offset)) : floor;
     }
 
     /// <summary>
-    /// The index entry of the first byte not truncated (the accepted start; container lock); false when there is none
-    /// (nothing appended after the start).
+    /// The index entry of the first live byte that is not in Tier-2 (at the accepted start or tiered length, whichever
+    /// is greater; container lock); false when there is none (nothing appended after it).
     /// </summary>
-    public bool TryFindFirstLive(out SegmentIndexEntry entry)
+    public bool TryFindFirstUntiered(out SegmentIndexEntry entry)
     {
         entry = default;
-        return AcceptedStartOffset < Length && Search(AcceptedStartOffset, out entry);
+        long first = FirstUntiered;
+        return first < Length && Search(first, out entry);
     }
+
+    /// <summary>The first live byte not in Tier-2 (container lock).</summary>
+    public long FirstUntiered => Math.Max(AcceptedStartOffset, AcceptedTieredLength);
 
     /// <summary>
     /// A segment restored from a checkpoint: nothing is indexed yet, and its bytes from <paramref name="liveOffset"/> on
-    /// are indexed again as replay meets their records (replay only; the truncation came with the checkpoint).
+    /// are indexed again as replay meets their records (replay only; the truncation came with the checkpoint); the bytes
+    /// below <paramref name="tieredLength"/> are in Tier-2.
     /// </summary>
-    public void RestoreFrom(long liveOffset)
+    public void RestoreFrom(long liveOffset, long tieredLength)
     {
         Length = liveOffset;
         Volatile.Write(ref _durableLength, liveOffset);
+        AcceptedTieredLength = tieredLength;
+        Volatile.Write(ref _tieredLength, tieredLength);
     }
 
     private bool Search(long offset, out SegmentIndexEntry entry) => _index.TryFind(offset, out entry);

@@ -52,8 +52,15 @@ internal sealed partial class SegmentContainer
         }
     }
 
-    /// <summary>A new WAL file: time for a checkpoint.</summary>
-    private void OnFileActivated(long sequence) => ScheduleCheckpoint();
+    /// <summary>A new WAL file: time for a checkpoint, and maybe for tiering (the log grew).</summary>
+    private void OnFileActivated(long sequence)
+    {
+        ScheduleCheckpoint();
+        Tierer?.Wake();
+    }
+
+    /// <summary>Asks for a checkpoint (the tierer, after passes: the files of the tiered bytes can go).</summary>
+    public void RequestCheckpoint() => ScheduleCheckpoint();
 
     /// <summary>
     /// Asks for a checkpoint: one starts now unless one is under way, and then another follows it (a truncation made
@@ -107,9 +114,9 @@ internal sealed partial class SegmentContainer
         long firstLiveFile = long.MaxValue;
         foreach (var ((streamId, segmentId), segment) in _segments.OrderBy(p => p.Key))
         {
-            var live = segment.TryFindFirstLive(out var entry) ? entry.Address : new LogAddress(-1, 0);
+            var live = segment.TryFindFirstUntiered(out var entry) ? entry.Address : new LogAddress(-1, 0);
             if (live.FileSequence >= 0) firstLiveFile = Math.Min(firstLiveFile, live.FileSequence);
-            var record = new byte[1 + (8 * 4) + 8 + 4];
+            var record = new byte[1 + (8 * 4) + 8 + 4 + 8];
             var w = new RecordWriter(record);
             w.WriteByte((byte)RecordType.SegmentState);
             w.WriteInt64(streamId);
@@ -118,6 +125,7 @@ internal sealed partial class SegmentContainer
             w.WriteInt64(segment.AcceptedStartOffset);
             w.WriteInt64(live.FileSequence);
             w.WriteInt32(live.Position);
+            w.WriteInt64(segment.AcceptedTieredLength);
             records.Add(record);
         }
         foreach (var ((streamId, writerId), writer) in _writers.OrderBy(p => p.Key.StreamId).ThenBy(p => p.Key.WriterId, StringComparer.Ordinal))
@@ -152,10 +160,12 @@ internal sealed partial class SegmentContainer
                 {
                     long streamId = r.ReadInt64(), segmentId = r.ReadInt64(), length = r.ReadInt64(), start = r.ReadInt64();
                     var live = new LogAddress(r.ReadInt64(), r.ReadInt32());
-                    if (!_segments.TryGetValue((streamId, segmentId), out var segment) || start > length || start != segment.AcceptedStartOffset)
+                    long tiered = r.Remaining >= 8 ? r.ReadInt64() : 0; // checkpoints before tiering end here
+                    if (!_segments.TryGetValue((streamId, segmentId), out var segment) || start > length || tiered > length || start != segment.AcceptedStartOffset)
                         throw new StorageCorruptedException($"The checkpoint at LSN {checkpoint.Lsn} describes segment {segmentId} of stream {streamId} inconsistently.");
-                    segment.RestoreFrom(start);
-                    if (length > start) _restoring.Add((streamId, segmentId), new Restoring(segment, length, live));
+                    long liveStart = Math.Max(start, tiered);
+                    segment.RestoreFrom(liveStart, tiered);
+                    if (length > liveStart) _restoring.Add((streamId, segmentId), new Restoring(segment, length, live));
                     break;
                 }
                 case RecordType.WriterState:

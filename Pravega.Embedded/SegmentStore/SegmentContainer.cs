@@ -94,9 +94,9 @@ internal sealed partial class SegmentContainer : IAsyncDisposable
 
     // ---- segments (called by the metadata log under the lock) ----
 
-    public Segment CreateSegment(long streamId, long segmentId)
+    public Segment CreateSegment(long streamId, long segmentId, string scope = "scope", string stream = "stream")
     {
-        var segment = new Segment(streamId, segmentId);
+        var segment = new Segment(streamId, segmentId, scope, stream);
         _segments.Add((streamId, segmentId), segment);
         return segment;
     }
@@ -124,7 +124,65 @@ internal sealed partial class SegmentContainer : IAsyncDisposable
         }
     }
 
-    public void DeleteSegment(Segment segment) => _segments.Remove((segment.StreamId, segment.SegmentId));
+    /// <summary>
+    /// Deletes a segment (its stream's deletion record is being applied; container lock): its Tier-2 data is removed once
+    /// that record is durable.
+    /// </summary>
+    public void DeleteSegment(Segment segment)
+    {
+        _segments.Remove((segment.StreamId, segment.SegmentId));
+        segment.Delete();
+        _untiered.Remove(segment);
+        Tierer?.OnDeleted(segment, CurrentLsn);
+    }
+
+    // ---- tiering ----
+
+    /// <summary>Moves segment data to Tier-2; null when the store has no Tier-2 (set once at open).</summary>
+    public SegmentTierer? Tierer { get; private set; }
+
+    /// <summary>Segments with durable bytes not yet in Tier-2 (container lock; kept only with a tierer).</summary>
+    private readonly HashSet<Segment> _untiered = [];
+
+    /// <summary>The segments with durable bytes not yet in Tier-2 (container lock).</summary>
+    public IReadOnlyCollection<Segment> Untiered => _untiered;
+
+    /// <summary>A segment's bytes are all tiered (or truncated) as far as they are durable (container lock).</summary>
+    public void MarkTiered(Segment segment) => _untiered.Remove(segment);
+
+    /// <summary>Notes a segment that may hold untiered bytes (container lock; the tierer's start, after replay).</summary>
+    public void NoteUntiered(Segment segment)
+    {
+        if (!segment.IsDeleted && segment.DurableLength > Math.Max(segment.StartOffset, segment.AcceptedTieredLength)) _untiered.Add(segment);
+    }
+
+    /// <summary>Every existing segment (container lock).</summary>
+    public IEnumerable<Segment> AllSegments => _segments.Values;
+
+    /// <summary>Gives the container its tierer (once, at open, before anything is appended).</summary>
+    public void AttachTierer(SegmentTierer tierer) => Tierer = tierer;
+
+    /// <summary>
+    /// Records that <paramref name="segment"/>'s bytes up to <paramref name="tieredLength"/> are in Tier-2 (container lock;
+    /// the manifest describing them is durable). Returns the record's LSN, or 0 when the segment was deleted meanwhile.
+    /// </summary>
+    public long RecordTiered(Segment segment, long tieredLength)
+    {
+        if (segment.IsDeleted || tieredLength <= segment.AcceptedTieredLength) return 0;
+        if (tieredLength > segment.DurableLength) throw new InvalidOperationException($"Tiered length {tieredLength} is beyond the durable length {segment.DurableLength}.");
+        var state = (segment.StreamId, segment.SegmentId, tieredLength);
+        long lsn = Log.Append(1 + 8 + 8 + 8, state, static (destination, s) =>
+        {
+            var w = new RecordWriter(destination);
+            w.WriteByte((byte)RecordType.SegmentTiered);
+            w.WriteInt64(s.StreamId);
+            w.WriteInt64(s.SegmentId);
+            w.WriteInt64(s.tieredLength);
+        }, out _);
+        segment.AcceptTiered(tieredLength);
+        _pending.Enqueue(new PendingEffect(lsn, segment, tieredLength, null, NoEventNumber, EffectKind.Tiered));
+        return lsn;
+    }
 
     public void DeleteWriters(long streamId)
     {
@@ -273,6 +331,14 @@ internal sealed partial class SegmentContainer : IAsyncDisposable
             case RecordType.Metadata:
                 _metadata.Apply(r.Rest, this);
                 break;
+            case RecordType.SegmentTiered:
+            {
+                long streamId = r.ReadInt64(), segmentId = r.ReadInt64(), tiered = r.ReadInt64();
+                if (!_segments.TryGetValue((streamId, segmentId), out var segment) || tiered > segment.Length)
+                    throw new StorageCorruptedException($"WAL record {lsn} says {tiered} bytes of segment {segmentId} of stream {streamId} are tiered, which it does not hold.");
+                segment.MakeTieredDurable(tiered);
+                break;
+            }
             default:
                 throw new StorageCorruptedException($"WAL record {lsn} has an unknown type.");
         }
@@ -344,10 +410,17 @@ internal sealed partial class SegmentContainer : IAsyncDisposable
                 _pending.Dequeue();
                 switch (effect.Kind)
                 {
-                    case EffectKind.Append: effect.Segment.MakeDurable(effect.Offset); break;
+                    case EffectKind.Append:
+                        effect.Segment.MakeDurable(effect.Offset);
+                        if (Tierer is not null && !effect.Segment.IsDeleted) _untiered.Add(effect.Segment);
+                        break;
+                    case EffectKind.Tiered:
+                        effect.Segment.MakeTieredDurable(effect.Offset);
+                        continue; // nothing new to read: no signal
                     case EffectKind.Seal: effect.Segment.MakeSealDurable(); break;
                     case EffectKind.Truncation:
                         effect.Segment.MakeTruncationDurable(effect.Offset);
+                        Tierer?.OnTruncated(effect.Segment);
                         truncated = true;
                         break;
                 }
@@ -357,6 +430,7 @@ internal sealed partial class SegmentContainer : IAsyncDisposable
         }
         foreach (var s in _toSignal) s.Signal();
         _toSignal.Clear();
+        Tierer?.Wake();
         if (truncated) ScheduleCheckpoint(); // the WAL files that held only the truncated bytes can go now
     }
 
@@ -371,6 +445,7 @@ internal sealed partial class SegmentContainer : IAsyncDisposable
         Append,
         Seal,
         Truncation,
+        Tiered,
     }
 
     /// <summary>
@@ -380,6 +455,7 @@ internal sealed partial class SegmentContainer : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         if (_log is null) return;
+        if (Tierer is not null) await Tierer.DisposeAsync().ConfigureAwait(false); // first: a round appends records
         await _scheduledCheckpoint.ConfigureAwait(false);
         if (_log.LastAppendedLsn > Math.Max(LastCheckpointLsn, _log.Recovery.NextLsn))
         {

@@ -17,6 +17,12 @@ internal enum SegmentReadStatus : byte
 
     /// <summary>The offset lies inside an event, not at its first byte.</summary>
     NotAtEventBoundary,
+
+    /// <summary>
+    /// The event is in Tier-2 and not in memory: the caller loads its block (<see cref="SegmentReader.LoadAsync"/>) and
+    /// reads again with it.
+    /// </summary>
+    InTier2,
 }
 
 /// <summary>

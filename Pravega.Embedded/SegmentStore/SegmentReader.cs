@@ -29,16 +29,18 @@ internal sealed class SegmentReader
     /// <summary>
     /// The event at <paramref name="offset"/> of <paramref name="segment"/>, if it is durable and not truncated,
     /// deserialized by <paramref name="serializer"/> from memory valid only during that call; otherwise why not.
-    /// Lock-free; any number of calls at once.
+    /// Tiered bytes are read from <paramref name="hint"/> (the block the caller loaded last) or the Tier-2 cache;
+    /// <see cref="SegmentReadStatus.InTier2"/> when neither holds them. Lock-free; any number of calls at once.
     /// </summary>
     /// <exception cref="ObjectDisposedException">The reader is closed (the store is disposing).</exception>
-    public SegmentRead<T> ReadEvent<T>(Segment segment, long offset, ISerializer<T> serializer)
+    public SegmentRead<T> ReadEvent<T>(Segment segment, long offset, ISerializer<T> serializer, TierBlock? hint = null)
     {
         if (!segment.TryFind(offset, out var entry))
         {
             // Truncation is checked after the lookup failed, so a truncation made durable meanwhile is reported as such.
             long start = segment.StartOffset;
             if (offset < start) return SegmentRead<T>.Truncated(start);
+            if (offset < segment.TieredLength) return ReadTiered(segment, offset, serializer, hint);
             return SegmentRead<T>.Not(segment.IsSealedDurable && offset >= segment.DurableLength
                 ? SegmentReadStatus.EndOfSegment
                 : SegmentReadStatus.NotYetAvailable);
@@ -50,11 +52,45 @@ internal sealed class SegmentReader
         }
         catch (WalFileDroppedException)
         {
-            // Found just before a truncation passed it (or its stream was deleted) and a checkpoint dropped its file:
-            // truncated, as a later look says; for a deleted stream nothing more comes, and its readers are told so.
+            // Found just before a truncation passed it (or its stream was deleted, or it was tiered) and a checkpoint
+            // dropped its file: truncated, as a later look says, or in Tier-2; for a deleted stream nothing more comes,
+            // and its readers are told so.
             long start = segment.StartOffset;
-            return start > offset ? SegmentRead<T>.Truncated(start) : SegmentRead<T>.Not(SegmentReadStatus.NotYetAvailable);
+            if (start > offset) return SegmentRead<T>.Truncated(start);
+            return offset < segment.TieredLength ? ReadTiered(segment, offset, serializer, hint) : SegmentRead<T>.Not(SegmentReadStatus.NotYetAvailable);
         }
+    }
+
+    /// <summary>
+    /// Loads the Tier-2 block holding <paramref name="offset"/> (after <see cref="SegmentReadStatus.InTier2"/>), for the
+    /// caller to pass to <see cref="ReadEvent"/>; null when the offset is not readable there any more (read again).
+    /// </summary>
+    public async ValueTask<TierBlock?> LoadAsync(Segment segment, long offset, CancellationToken ct)
+    {
+        var tierer = _container.Tierer ?? throw new InvalidOperationException("The store has no Tier-2.");
+        Interlocked.Increment(ref _activeReads);
+        try
+        {
+            if (Volatile.Read(ref _closed) != 0) ThrowHelper.ThrowObjectDisposed(_ownerName);
+            return await tierer.LoadBlockAsync(segment, offset, ct).ConfigureAwait(false);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _activeReads);
+        }
+    }
+
+    private SegmentRead<T> ReadTiered<T>(Segment segment, long offset, ISerializer<T> serializer, TierBlock? hint)
+    {
+        var block = hint is not null && hint.Answers(segment, offset) ? hint
+            : _container.Tierer?.Cache.TryGet(segment, offset, out var cached) == true ? cached : null;
+        if (block is null) return SegmentRead<T>.Not(SegmentReadStatus.InTier2);
+        if (!block.IsEventStart(offset)) return SegmentRead<T>.Not(SegmentReadStatus.NotAtEventBoundary);
+        if (Volatile.Read(ref _closed) != 0) ThrowHelper.ThrowObjectDisposed(_ownerName);
+        int at = (int)(offset - block.From);
+        int length = BinaryPrimitives.ReadInt32LittleEndian(block.Bytes.AsSpan(at));
+        var value = serializer.Deserialize(new ReadOnlySequence<byte>(block.Bytes, at + SegmentContainer.EventHeaderSize, length));
+        return SegmentRead<T>.Of(value, offset, SegmentContainer.EventHeaderSize + length);
     }
 
     /// <summary>Refuses new reads, then waits for the reads in progress: after it, no one uses the memory of the log.</summary>

@@ -47,12 +47,24 @@ internal sealed class SegmentTierWriter
     /// <summary>What is committed in Tier-2 (including this writer's passes that completed).</summary>
     public SegmentManifest Manifest { get; }
 
+    /// <summary>The segment's prefix (<see cref="ChunkNames.SegmentPrefix"/>).</summary>
+    public string Prefix => _prefix;
+
+    /// <summary>An earlier pass failed: this writer writes nothing more (tiering of the segment resumes after a reopen).</summary>
+    public bool Failed => _failure is not null;
+
     /// <summary>
-    /// Tiers the segment's bytes <c>[Manifest.TieredLength, + data.Length)</c>; completes once the manifest describes them
-    /// durably, and the caller then commits the new <see cref="SegmentManifest.TieredLength"/>.
+    /// Tiers the segment's bytes <c>[Manifest.TieredLength, + data.Length)</c>, whole events; completes once the manifest
+    /// describes them durably, and the caller then commits the new <see cref="SegmentManifest.TieredLength"/>.
     /// </summary>
+    /// <param name="data">The bytes, starting and ending at event boundaries.</param>
+    /// <param name="boundaries">
+    /// The first event boundary at or after the start of each block that starts within the pass's bytes, in order
+    /// (<see cref="TierBlocks.FirstStartingAtOrAfter"/> of the pass's start is the first).
+    /// </param>
+    /// <param name="ct">Cancels the pass (which then fails the writer: the chunk's state is unknown).</param>
     /// <exception cref="InvalidOperationException">An earlier pass failed (its exception is the inner one).</exception>
-    public async ValueTask WriteAsync(ReadOnlyMemory<byte> data, CancellationToken ct)
+    public async ValueTask WriteAsync(ReadOnlyMemory<byte> data, long[] boundaries, CancellationToken ct)
     {
         if (_failure is not null) throw new InvalidOperationException($"Tiering of '{_prefix}' failed earlier; it resumes after the store is reopened.", _failure);
         if (data.IsEmpty) return;
@@ -63,7 +75,7 @@ internal sealed class SegmentTierWriter
             await _storage.AppendAsync(chunk, chunkLength, data, ct).ConfigureAwait(false);
             await _storage.SyncAsync(chunk, ct).ConfigureAwait(false);
             var extent = new ChunkExtent(chunk, chunkStart, chunkLength + data.Length);
-            await Manifest.CommitAsync(_storage, _manifestName, _storeId, extent, ct).ConfigureAwait(false);
+            await Manifest.CommitAsync(_storage, _manifestName, _storeId, extent, TierBlocks.FirstStartingAtOrAfter(start), boundaries, ct).ConfigureAwait(false);
         }
         catch (Exception e)
         {

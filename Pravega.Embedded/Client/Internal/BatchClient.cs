@@ -33,12 +33,19 @@ internal sealed class BatchClient(StoreRuntime runtime) : IBatchClient
     private async IAsyncEnumerable<SegmentRange> ListSegments(string scope, string stream, StreamCut? from, StreamCut? to,
                                                               [EnumeratorCancellation] CancellationToken ct)
     {
-        foreach (var range in Resolve(scope, stream, from, to))
+        var inTier2 = new List<(Segment Data, long SegmentId, long Offset, string ParamName)>();
+        var ranges = Resolve(scope, stream, from, to, inTier2);
+        foreach (var (data, segmentId, offset, paramName) in inTier2)
+        {
+            // Tiered bytes never change: checked after the lock, they stay checked.
+            if (!await runtime.Container.Tierer!.IsEventBoundaryAsync(data, offset, ct).ConfigureAwait(false))
+                throw new ArgumentException($"Offset {offset} of segment {segmentId} is not an event boundary.", paramName);
+        }
+        foreach (var range in ranges)
         {
             ct.ThrowIfCancellationRequested();
             yield return range;
         }
-        await Task.CompletedTask.ConfigureAwait(false);
     }
 
     /// <summary>
@@ -47,7 +54,7 @@ internal sealed class BatchClient(StoreRuntime runtime) : IBatchClient
     /// (<see cref="StreamController.ResolveCut"/>), name the same segments (no scaling yet), with <paramref name="from"/>
     /// at or before <paramref name="to"/>, at event boundaries where the data is there to check.
     /// </summary>
-    private List<SegmentRange> Resolve(string scope, string stream, StreamCut? from, StreamCut? to)
+    private List<SegmentRange> Resolve(string scope, string stream, StreamCut? from, StreamCut? to, List<(Segment, long, long, string)> inTier2)
     {
         runtime.ThrowIfDisposed();
         var s = runtime.Controller.GetStream(scope, stream);
@@ -65,7 +72,7 @@ internal sealed class BatchClient(StoreRuntime runtime) : IBatchClient
             else
             {
                 starts = StreamController.ResolveCut(s, from, nameof(from));
-                foreach (var (segment, offset) in starts) CheckBoundary(segment, offset, nameof(from));
+                foreach (var (segment, offset) in starts) CheckBoundary(segment, offset, nameof(from), inTier2);
             }
             var ends = new Dictionary<long, long>();
             if (to is null || to.IsUnbounded)
@@ -76,7 +83,7 @@ internal sealed class BatchClient(StoreRuntime runtime) : IBatchClient
             {
                 foreach (var (segment, offset) in StreamController.ResolveCut(s, to, nameof(to)))
                 {
-                    CheckBoundary(segment, offset, nameof(to));
+                    CheckBoundary(segment, offset, nameof(to), inTier2);
                     ends[segment.SegmentId] = offset;
                 }
             }
@@ -93,11 +100,17 @@ internal sealed class BatchClient(StoreRuntime runtime) : IBatchClient
         }
     }
 
-    /// <summary>An offset within the segment's readable, durable bytes must be an event boundary (container lock).</summary>
-    private static void CheckBoundary(StreamSegment segment, long offset, string paramName)
+    /// <summary>
+    /// An offset within the segment's readable, durable bytes must be an event boundary (container lock); one that only
+    /// Tier-2 can tell about goes to <paramref name="inTier2"/>, checked after the lock.
+    /// </summary>
+    private static void CheckBoundary(StreamSegment segment, long offset, string paramName, List<(Segment, long, long, string)> inTier2)
     {
         var data = segment.Data;
-        if (offset >= data.AcceptedStartOffset && offset <= data.DurableLength && !data.IsEventBoundary(offset))
+        if (offset < data.AcceptedStartOffset || offset > data.DurableLength) return;
+        bool? boundary = data.IsEventBoundary(offset);
+        if (boundary is null) inTier2.Add((data, segment.SegmentId, offset, paramName));
+        else if (!boundary.Value)
             throw new ArgumentException($"Offset {offset} of segment {segment.SegmentId} is not an event boundary.", paramName);
     }
 
@@ -112,16 +125,23 @@ internal sealed class BatchClient(StoreRuntime runtime) : IBatchClient
             data = segment.Data;
         }
         long offset = range.StartOffset;
+        TierBlock? hint = null;
         while (offset < range.EndOffset)
         {
             ct.ThrowIfCancellationRequested();
-            var step = TryRead(range, data, ref offset, serializer, out var value);
+            var step = TryRead(range, data, ref offset, serializer, hint, out var value);
+            if (step == Step.InTier2)
+            {
+                hint = await runtime.Reader.LoadAsync(data, offset, ct).ConfigureAwait(false);
+                continue;
+            }
             if (step == Step.NoData)
             {
                 // Take the signals, then look again: data made readable between the two looks is not missed.
                 var dataSignal = data.Signal.NextAsync;
                 var closing = runtime.Closing.NextAsync;
-                step = TryRead(range, data, ref offset, serializer, out value);
+                step = TryRead(range, data, ref offset, serializer, hint, out value);
+                if (step == Step.InTier2) continue;
                 if (step == Step.NoData)
                 {
                     runtime.ThrowIfDisposed();
@@ -137,10 +157,10 @@ internal sealed class BatchClient(StoreRuntime runtime) : IBatchClient
     }
 
     /// <summary>Reads the event at <paramref name="offset"/> and moves past it (the read runs the serializer inside, never across an await or a yield).</summary>
-    private Step TryRead<T>(SegmentRange range, Segment data, ref long offset, ISerializer<T> serializer, out T? value)
+    private Step TryRead<T>(SegmentRange range, Segment data, ref long offset, ISerializer<T> serializer, TierBlock? hint, out T? value)
     {
         value = default;
-        var read = runtime.Reader.ReadEvent(data, offset, serializer);
+        var read = runtime.Reader.ReadEvent(data, offset, serializer, hint);
         switch (read.Status)
         {
             case SegmentReadStatus.Event:
@@ -153,6 +173,8 @@ internal sealed class BatchClient(StoreRuntime runtime) : IBatchClient
                 throw new StorageCorruptedException($"Segment {range.SegmentId} of {range.Scope}/{range.Stream} has no event boundary at offset {offset}.");
             case SegmentReadStatus.EndOfSegment:
                 return Step.Ended;
+            case SegmentReadStatus.InTier2:
+                return Step.InTier2;
             default:
                 return Step.NoData;
         }
@@ -168,5 +190,6 @@ internal sealed class BatchClient(StoreRuntime runtime) : IBatchClient
         Event,
         NoData,
         Ended,
+        InTier2,
     }
 }

@@ -5,12 +5,17 @@ namespace Pravega.Embedded.Client.Internal;
 /// <summary>Reads the one event an <see cref="EventPointer"/> names.</summary>
 internal static class EventFetcher
 {
-    public static T Fetch<T>(StoreRuntime runtime, EventPointer pointer, ISerializer<T> serializer)
+    public static async Task<T> FetchAsync<T>(StoreRuntime runtime, EventPointer pointer, ISerializer<T> serializer, CancellationToken ct)
     {
         var stream = runtime.Controller.GetStream(pointer.Segment.Scope, pointer.Segment.Stream);
         if (!stream.TryGetSegment(pointer.Segment.SegmentId, out var segment))
             throw new ArgumentException($"Segment {pointer.Segment} does not exist.", nameof(pointer));
         var read = runtime.Reader.ReadEvent(segment.Data, pointer.Offset, serializer);
+        while (read.Status == SegmentReadStatus.InTier2)
+        {
+            var block = await runtime.Reader.LoadAsync(segment.Data, pointer.Offset, ct).ConfigureAwait(false);
+            read = runtime.Reader.ReadEvent(segment.Data, pointer.Offset, serializer, block);
+        }
         if (read.Status == SegmentReadStatus.Truncated)
             throw ThrowHelper.Truncated(pointer.Segment, pointer.Offset, read.StartOffset);
         if (read.Status != SegmentReadStatus.Event || read.Length != pointer.Length)

@@ -21,6 +21,7 @@ internal sealed class EventStreamReader<T> : IEventStreamReader<T>
     private int _ownedChanges; // counts changes of the owned segments, whose signals a waiting read takes
     private int _next;
     private int _busy;
+    private SegmentCursor? _toLoad; // TryRead found its next event in Tier-2, not in memory
     private bool _disposed;
 
     public EventStreamReader(StoreRuntime runtime, string readerId, string scope, string group, ISerializer<T> serializer, ReaderOptions? options)
@@ -56,7 +57,7 @@ internal sealed class EventStreamReader<T> : IEventStreamReader<T>
             ThrowIfDisposed();
             ct.ThrowIfCancellationRequested();
             var coordinator = Join();
-            if (TryRead(coordinator) is { } read) return new ValueTask<EventRead<T>>(read);
+            if (_toLoad is null && TryRead(coordinator) is { } read) return new ValueTask<EventRead<T>>(read);
             done = false;
             return new ValueTask<EventRead<T>>(WaitAndReadAsync(coordinator, timeout, ct));
         }
@@ -107,8 +108,14 @@ internal sealed class EventStreamReader<T> : IEventStreamReader<T>
                 waits.Add(_closing.NextAsync);
                 foreach (var c in _owned) waits.Add(c.Segment.Data.Signal.NextAsync); // only this reader's segments
                 ThrowIfDisposed();
+                if (_toLoad is { } load)
+                {
+                    _toLoad = null;
+                    load.Hint = await _runtime.Reader.LoadAsync(load.Segment.Data, load.Offset, ct).ConfigureAwait(false);
+                }
                 int changes = _ownedChanges;
                 if (TryRead(coordinator) is { } read) return read; // checked after taking the signals: no lost wake-up
+                if (_toLoad is not null) continue;
                 if (changes != _ownedChanges) continue; // it took other segments: wait on their signals instead
                 long remaining = deadline - Environment.TickCount64;
                 if (remaining <= 0) return EventRead<T>.Timeout(CurrentPosition());
@@ -162,9 +169,14 @@ internal sealed class EventStreamReader<T> : IEventStreamReader<T>
                     sync |= cursor.IsFinished; // give it back to the group
                     continue;
                 }
-                var read = _runtime.Reader.ReadEvent(cursor.Segment.Data, cursor.Offset, _serializer);
+                var read = _runtime.Reader.ReadEvent(cursor.Segment.Data, cursor.Offset, _serializer, cursor.Hint);
                 if (read.Status != SegmentReadStatus.Event)
                 {
+                    if (read.Status == SegmentReadStatus.InTier2)
+                    {
+                        _toLoad = cursor; // the async caller loads its block and reads again, from this cursor on
+                        return null;
+                    }
                     if (read.Status == SegmentReadStatus.Truncated)
                     {
                         // As Pravega's reader: the data it would read next is gone; it moves to the head and says so once.

@@ -21,6 +21,9 @@ internal sealed class SegmentCursor(SegmentKey key, StreamState stream, StreamSe
         set => Volatile.Write(ref _offset, value);
     }
 
+    /// <summary>The Tier-2 block this reader loaded last for the segment (read events from it while it answers).</summary>
+    public SegmentStore.TierBlock? Hint { get; set; }
+
     /// <summary>Where the group stops reading this segment (an end cut), or <see cref="long.MaxValue"/>.</summary>
     public long EndOffset { get; } = endOffset;
 

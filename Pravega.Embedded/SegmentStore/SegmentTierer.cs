@@ -1,0 +1,414 @@
+using Microsoft.Extensions.Logging;
+using Pravega.Embedded.Tier1;
+using Pravega.Embedded.Tier2;
+
+namespace Pravega.Embedded.SegmentStore;
+
+/// <summary>
+/// The tierer (docs/DESIGN.md, "Tiering"): moves segment bytes out of the WAL into Tier-2 in large sequential passes,
+/// records each new tiered length in the WAL (<see cref="SegmentContainer.RecordTiered"/>), and asks for a checkpoint so
+/// that the WAL files holding only tiered bytes go. It also removes the Tier-2 data that truncation and stream deletion
+/// free, and at start loads every segment's manifest and sweeps orphans (<see cref="OrphanSweep"/>).
+/// </summary>
+/// <remarks>
+/// One round at a time (<see cref="RunOnceAsync"/>), on its own loop, or driven by the test when the log is stepped.
+/// A segment is tiered when its untiered bytes reach <see cref="TieringOptions.FlushThresholdBytes"/>, when it is sealed,
+/// or when its oldest untiered byte lies in a WAL file that keeps the log above half of
+/// <see cref="StreamStoreOptions.Tier1MaxBytes"/> (<see cref="TieringOptions.KeepFiles"/>): so the log stays well within its bound once tiering caught up, and small
+/// segments are not tiered in small pieces. A pass or deletion that fails is logged and the segment is left alone until
+/// the next open (a failed sync is never retried).
+/// </remarks>
+internal sealed partial class SegmentTierer : IAsyncDisposable
+{
+    private readonly SegmentContainer _container;
+    private readonly IChunkStorage _storage;
+    private readonly TieringOptions _options;
+    private readonly ILogger _logger;
+    private readonly Lock _lock = new();
+    private readonly Dictionary<Segment, SegmentTierWriter> _writers = [];
+    private readonly HashSet<Segment> _truncated = [];
+    private readonly List<(string Prefix, long Lsn)> _deleted = [];
+    private readonly DataSignal _work = new();
+    private readonly CancellationTokenSource _stop = new();
+    private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private Task _loop = Task.CompletedTask;
+    private bool _started;
+
+    public SegmentTierer(SegmentContainer container, IChunkStorage storage, TieringOptions options, ILoggerFactory loggerFactory)
+    {
+        _container = container;
+        _storage = storage;
+        _options = options;
+        _logger = loggerFactory.CreateLogger("Pravega.Embedded.Tiering");
+        Cache = new TierReadCache(storage, options.CacheSizeBytes);
+    }
+
+    /// <summary>The cache of Tier-2 reads.</summary>
+    public TierReadCache Cache { get; }
+
+    /// <summary>Completes once every segment's manifest is loaded and orphans are swept (reads of tiered bytes wait for it).</summary>
+    public Task Ready => _ready.Task;
+
+    /// <summary>Starts the loop (not for a stepped log: the test calls <see cref="RunOnceAsync"/>).</summary>
+    public void Start() => _loop = Task.Run(LoopAsync);
+
+    /// <summary>Something may be there to tier or delete (any thread; cheap).</summary>
+    public void Wake() => _work.Signal();
+
+    /// <summary>A truncation of <paramref name="segment"/> is durable: its chunks wholly before the start can go (container lock).</summary>
+    public void OnTruncated(Segment segment)
+    {
+        lock (_lock) _truncated.Add(segment);
+    }
+
+    /// <summary>
+    /// <paramref name="segment"/>'s stream is being deleted by the record at <paramref name="lsn"/> (container lock; 0 on
+    /// replay, durable already): its Tier-2 data goes once that record is durable.
+    /// </summary>
+    public void OnDeleted(Segment segment, long lsn)
+    {
+        Cache.Forget(segment);
+        lock (_lock)
+        {
+            _writers.Remove(segment);
+            if (lsn > 0) _deleted.Add((segment.TierPrefix, lsn)); // after a replayed deletion, the sweep at start removes the data
+        }
+    }
+
+    /// <summary>
+    /// One round: at the first, load manifests and sweep orphans; then remove what durable deletions and truncations
+    /// freed, tier every segment that is due, and, if anything was tiered, ask for a checkpoint. Returns whether it did
+    /// anything.
+    /// </summary>
+    public async Task<bool> RunOnceAsync(CancellationToken ct)
+    {
+        if (!_started)
+        {
+            _started = true;
+            try
+            {
+                await LoadAndSweepAsync(ct).ConfigureAwait(false);
+                _ready.TrySetResult();
+            }
+            catch (Exception e)
+            {
+                _ready.TrySetException(e);
+                throw;
+            }
+        }
+        bool worked = await DeleteFreedAsync(ct).ConfigureAwait(false);
+        int passes = 0;
+        foreach (var segment in Due())
+            if (await PassAsync(segment, ct).ConfigureAwait(false)) passes++;
+        if (passes > 0) _container.RequestCheckpoint();
+        return worked || passes > 0;
+    }
+
+    private async Task LoopAsync()
+    {
+        var ct = _stop.Token;
+        while (!ct.IsCancellationRequested)
+        {
+            var next = _work.NextAsync; // taken before the round: work arriving during it is not missed
+            try
+            {
+                if (await RunOnceAsync(ct).ConfigureAwait(false)) continue;
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                return;
+            }
+#pragma warning disable CA1031 // the loop outlives a failed round: the failure is logged, the data stays in Tier-1
+            catch (Exception e)
+#pragma warning restore CA1031
+            {
+                TieringLog.RoundFailed(_logger, e);
+                if (!_ready.Task.IsCompleted) return;
+            }
+            try
+            {
+                await next.WaitAsync(_options.IdleRecheck, ct).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+                // look again: files may need freeing although no segment signalled
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Loads the committed manifest of every segment with tiered bytes (publishing its view), then deletes every chunk
+    /// no committed manifest refers to and the manifests of segments that no longer exist.
+    /// </summary>
+    private async Task LoadAndSweepAsync(CancellationToken ct)
+    {
+        var existing = new HashSet<string>(StringComparer.Ordinal);
+        await foreach (string name in _storage.ListAsync("", ct).ConfigureAwait(false))
+            if (!ChunkNames.IsDataChunk(name)) existing.Add(name);
+        List<(Segment Segment, long Start, long Tiered)> segments;
+        lock (_container.Lock)
+        {
+            segments = [.. _container.AllSegments.Select(s => (s, s.StartOffset, s.TieredLength))];
+            foreach (var (s, _, _) in segments) _container.NoteUntiered(s);
+        }
+        var live = new Dictionary<string, SegmentManifest>(StringComparer.Ordinal);
+        foreach (var (segment, start, tiered) in segments)
+        {
+            string prefix = segment.TierPrefix;
+            string manifestName = ChunkNames.Manifest(prefix);
+            var manifest = existing.Contains(manifestName)
+                ? SegmentManifest.Load(await ReadAllAsync(manifestName, ct).ConfigureAwait(false), _container.Log.StoreId, start, tiered, manifestName)
+                : SegmentManifest.Load([], _container.Log.StoreId, start, tiered, manifestName);
+            live[prefix] = manifest;
+            var writer = new SegmentTierWriter(_storage, _container.Log.StoreId, prefix, manifest, _options.MaxChunkBytes, _options.NewIds);
+            lock (_lock) _writers[segment] = writer;
+            if (manifest.TieredLength > manifest.Start) segment.View = manifest.Snapshot();
+        }
+        var removed = await OrphanSweep.RunAsync(_storage, live, ct).ConfigureAwait(false);
+        if (removed.Count > 0) TieringLog.OrphansRemoved(_logger, removed.Count);
+    }
+
+    private async Task<byte[]> ReadAllAsync(string name, CancellationToken ct)
+    {
+        long length = await _storage.GetLengthAsync(name, ct).ConfigureAwait(false) ?? 0;
+        var bytes = new byte[checked((int)length)];
+        int done = 0;
+        while (done < bytes.Length)
+        {
+            int read = await _storage.ReadAsync(name, done, bytes.AsMemory(done), ct).ConfigureAwait(false);
+            if (read == 0) break;
+            done += read;
+        }
+        return done == bytes.Length ? bytes : bytes[..done];
+    }
+
+    /// <summary>Deletes the Tier-2 data of segments whose deletion is durable, and the chunks durable truncations passed.</summary>
+    private async Task<bool> DeleteFreedAsync(CancellationToken ct)
+    {
+        List<string> prefixes = [];
+        List<Segment> truncated;
+        long durable = _container.Log.DurableLsn;
+        lock (_lock)
+        {
+            for (int i = _deleted.Count - 1; i >= 0; i--)
+            {
+                if (_deleted[i].Lsn > durable) continue;
+                prefixes.Add(_deleted[i].Prefix);
+                _deleted.RemoveAt(i);
+            }
+            truncated = [.. _truncated];
+            _truncated.Clear();
+        }
+        foreach (string prefix in prefixes)
+        {
+            var names = new List<string>();
+            await foreach (string name in _storage.ListAsync(prefix, ct).ConfigureAwait(false)) names.Add(name);
+            foreach (string name in names.OrderBy(n => n == ChunkNames.Manifest(prefix) ? 1 : 0)) // the manifest last
+                await _storage.DeleteAsync(name, ct).ConfigureAwait(false);
+            TieringLog.SegmentDataDeleted(_logger, prefix, names.Count);
+        }
+        foreach (var segment in truncated)
+        {
+            SegmentTierWriter? writer;
+            lock (_lock) _writers.TryGetValue(segment, out writer);
+            if (writer is null || writer.Failed) continue;
+            var freed = writer.Manifest.TruncateTo(segment.StartOffset);
+            segment.View = writer.Manifest.TieredLength > writer.Manifest.Start ? writer.Manifest.Snapshot() : null;
+            foreach (string chunk in freed) await _storage.DeleteAsync(chunk, ct).ConfigureAwait(false);
+        }
+        return prefixes.Count > 0 || truncated.Count > 0;
+    }
+
+    /// <summary>The segments to tier this round, those holding the oldest WAL bytes first (container lock taken).</summary>
+    private List<Segment> Due()
+    {
+        var due = new List<(Segment Segment, long File)>();
+        lock (_container.Lock)
+        {
+            long pressureBelow = _container.Log.WriteFileSequence - _options.KeepFiles;
+            List<Segment>? done = null;
+            foreach (var segment in _container.Untiered)
+            {
+                long from = Math.Max(segment.StartOffset, segment.AcceptedTieredLength);
+                long untiered = segment.DurableLength - from;
+                if (untiered <= 0 || segment.IsDeleted)
+                {
+                    (done ??= []).Add(segment);
+                    continue;
+                }
+                long file = segment.TryFindFirstUntiered(out var entry) ? entry.Address.FileSequence : long.MaxValue;
+                if (untiered >= _options.FlushThresholdBytes || segment.IsSealedDurable || file < pressureBelow)
+                    due.Add((segment, file));
+            }
+            if (done is not null) foreach (var s in done) _container.MarkTiered(s);
+        }
+        return [.. due.OrderBy(d => d.File).Select(d => d.Segment)];
+    }
+
+    /// <summary>
+    /// Tiers the durable, untiered bytes of <paramref name="segment"/> (whole events, up to
+    /// <see cref="TieringOptions.MaxPassBytes"/>, at least one event): reads them from the WAL, writes them through the
+    /// segment's <see cref="SegmentTierWriter"/>, then records the new tiered length. Returns whether it did.
+    /// </summary>
+    private async Task<bool> PassAsync(Segment segment, CancellationToken ct)
+    {
+        SegmentTierWriter? writer;
+        lock (_lock) _writers.TryGetValue(segment, out writer);
+        if (writer is null)
+        {
+            lock (_container.Lock)
+            {
+                if (segment.IsDeleted) return false;
+                writer = new SegmentTierWriter(_storage, _container.Log.StoreId, segment.TierPrefix,
+                                               SegmentManifest.Empty(Math.Max(segment.StartOffset, segment.AcceptedTieredLength)), _options.MaxChunkBytes, _options.NewIds);
+            }
+            lock (_lock) _writers[segment] = writer;
+        }
+        if (writer.Failed) return false;
+        var entries = new List<SegmentIndexEntry>();
+        long from, to;
+        lock (_container.Lock)
+        {
+            if (segment.IsDeleted) return false;
+            from = Math.Max(segment.StartOffset, segment.AcceptedTieredLength);
+            long durable = segment.DurableLength;
+            to = from;
+            while (to < durable && (to - from < _options.MaxPassBytes || entries.Count == 0) && segment.TryFind(to, out var entry))
+            {
+                entries.Add(entry);
+                to = entry.End;
+            }
+        }
+        if (entries.Count == 0) return false;
+        if (writer.Manifest.TieredLength < from)
+        {
+            // A truncation passed the tiered length: tiering resumes at the start, and the chunks before it can go.
+            foreach (string chunk in writer.Manifest.TruncateTo(from)) await _storage.DeleteAsync(chunk, ct).ConfigureAwait(false);
+        }
+        if (writer.Manifest.TieredLength != from)
+            throw new InvalidOperationException($"Segment {segment.TierPrefix}: the manifest ends at {writer.Manifest.TieredLength}, the container's tiered length is {from}.");
+        var data = new byte[checked((int)(to - from))];
+        var boundaries = new List<long>();
+        long nextBlock = TierBlocks.FirstStartingAtOrAfter(from);
+        try
+        {
+            foreach (var entry in entries)
+            {
+                using (var lease = _container.Read(entry)) lease.Memory.Span.CopyTo(data.AsSpan((int)(entry.Offset - from)));
+                while (TierBlocks.StartOf(nextBlock) <= entry.Offset)
+                {
+                    boundaries.Add(entry.Offset); // the first event starting at or after the block's start
+                    nextBlock++;
+                }
+            }
+        }
+        catch (WalFileDroppedException)
+        {
+            return false; // truncated (or deleted) meanwhile: the next round starts from the new start
+        }
+        try
+        {
+            await writer.WriteAsync(data, [.. boundaries], ct).ConfigureAwait(false);
+        }
+#pragma warning disable CA1031 // the writer is failed now: the segment stays in Tier-1 until the next open
+        catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
+#pragma warning restore CA1031
+        {
+            TieringLog.PassFailed(_logger, segment.TierPrefix, e);
+            return false;
+        }
+        lock (_container.Lock)
+        {
+            segment.View = writer.Manifest.Snapshot();
+            if (_container.RecordTiered(segment, to) == 0) return false;
+        }
+        TieringLog.PassWritten(_logger, segment.TierPrefix, from, to);
+        return true;
+    }
+
+    /// <summary>
+    /// The block of tiered bytes holding <paramref name="offset"/> of <paramref name="segment"/>, from the cache or read
+    /// from Tier-2 into it; null when the offset is not (or no longer) readable there: the caller looks again.
+    /// </summary>
+    public async ValueTask<TierBlock?> LoadBlockAsync(Segment segment, long offset, CancellationToken ct)
+    {
+        await _ready.Task.WaitAsync(ct).ConfigureAwait(false);
+        if (Cache.TryGet(segment, offset, out var cached)) return cached;
+        var view = segment.View;
+        if (view is null || offset < Math.Max(view.Start, segment.StartOffset) || offset >= Math.Min(view.TieredLength, segment.TieredLength)) return null;
+        try
+        {
+            return await Cache.LoadAsync(segment, view, offset, ct).ConfigureAwait(false);
+        }
+        catch (ChunkNotFoundException) when (segment.StartOffset > view.Start || segment.IsDeleted)
+        {
+            return null; // truncated or deleted meanwhile, and the chunk went
+        }
+    }
+
+    /// <summary>Whether an event starts at tiered <paramref name="offset"/> (an offset below the start counts as one: it is ignored).</summary>
+    public async ValueTask<bool> IsEventBoundaryAsync(Segment segment, long offset, CancellationToken ct)
+    {
+        while (true)
+        {
+            if (offset < segment.StartOffset) return true;
+            if (await LoadBlockAsync(segment, offset, ct).ConfigureAwait(false) is { } block) return block.IsEventStart(offset);
+        }
+    }
+
+    /// <summary>Stops the loop, waits for the round under way, and closes Tier-2.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (_stop.IsCancellationRequested) return;
+        await _stop.CancelAsync().ConfigureAwait(false);
+        try
+        {
+            await _loop.ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            // stopped mid-round
+        }
+        _ready.TrySetCanceled();
+        await _storage.DisposeAsync().ConfigureAwait(false);
+        _stop.Dispose();
+    }
+}
+
+/// <summary>What the tierer is configured with (from <see cref="StreamStoreOptions"/>).</summary>
+internal sealed record TieringOptions
+{
+    /// <summary>A segment with this many untiered bytes is tiered (Pravega's storage writer flushes at 4 MiB too).</summary>
+    public long FlushThresholdBytes { get; init; } = 4 << 20;
+
+    /// <summary>At most this many bytes per pass (at least one event).</summary>
+    public long MaxPassBytes { get; init; } = 16 << 20;
+
+    /// <summary>A chunk is not continued beyond this length.</summary>
+    public long MaxChunkBytes { get; init; } = 64L << 20;
+
+    /// <summary>Files of the log kept without tiering pressure: half of <c>Tier1MaxBytes</c> in files, at least one.</summary>
+    public long KeepFiles { get; init; } = 16;
+
+    /// <summary>The Tier-2 read cache's bound.</summary>
+    public long CacheSizeBytes { get; init; } = 256L << 20;
+
+    /// <summary>How often an idle tierer looks again without a signal.</summary>
+    public TimeSpan IdleRecheck { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Where the unique part of new chunk names comes from.</summary>
+    public Func<Guid> NewIds { get; init; } = Guid.NewGuid;
+
+    /// <summary>The options for a store with the given Tier-1 bound and WAL file size.</summary>
+    public static TieringOptions For(long tier1MaxBytes, int walFileSize, long cacheSizeBytes, Func<Guid> newIds) => new()
+    {
+        KeepFiles = Math.Max(1, tier1MaxBytes / walFileSize / 2),
+        FlushThresholdBytes = Math.Min(4 << 20, Math.Max(1, walFileSize / 2)),
+        CacheSizeBytes = cacheSizeBytes,
+        NewIds = newIds,
+    };
+}

@@ -1,0 +1,24 @@
+namespace Pravega.Embedded.Tier2;
+
+/// <summary>
+/// The unit in which tiered bytes are indexed, read and cached: a segment's offsets fall into blocks of
+/// <see cref="Size"/> bytes. For every block the manifest records the first event boundary at or after the block's
+/// start, so the events that start in a block (the bytes from that boundary to the next block's) are found and read as
+/// one, and an offset is checked for being an event boundary by walking one block, with no per-event index in memory.
+/// </summary>
+internal static class TierBlocks
+{
+    public const int Shift = 20;
+
+    /// <summary>1 MiB.</summary>
+    public const int Size = 1 << Shift;
+
+    /// <summary>The block that holds <paramref name="offset"/>.</summary>
+    public static long Of(long offset) => offset >> Shift;
+
+    /// <summary>The first offset of <paramref name="block"/>.</summary>
+    public static long StartOf(long block) => block << Shift;
+
+    /// <summary>The first block whose start is at or after <paramref name="offset"/>.</summary>
+    public static long FirstStartingAtOrAfter(long offset) => (offset + Size - 1) >> Shift;
+}
