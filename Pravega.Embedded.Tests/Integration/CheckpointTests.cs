@@ -116,7 +116,8 @@ public sealed class CheckpointTests : IDisposable
     [Fact]
     public async Task A_log_file_the_checkpoint_needs_that_is_gone_makes_the_store_refuse_to_open()
     {
-        await using (var store = await _dir.OpenAsync(SmallWalFile))
+        var withoutTier2 = _dir.Options(SmallWalFile) with { Tier2Directory = null }; // every byte stays in the WAL
+        await using (var store = await StreamStore.OpenAsync(withoutTier2))
         {
             await store.CreateStreamAsync("s", "t", segments: 1);
             await WriteAsync(store, "t", 0, 3000);
@@ -125,7 +126,7 @@ public sealed class CheckpointTests : IDisposable
         foreach (string mirror in Mirrors) File.Delete(Path.Combine(mirror, Path.GetFileName(first)));
         var before = Mirrors.SelectMany(Directory.GetFiles).Order(StringComparer.Ordinal).ToList();
 
-        var refused = await Assert.ThrowsAsync<StorageCorruptedException>(() => _dir.OpenAsync(SmallWalFile));
+        var refused = await Assert.ThrowsAsync<StorageCorruptedException>(() => StreamStore.OpenAsync(withoutTier2));
         Assert.Contains("checkpoint", refused.Message, StringComparison.Ordinal);
         var after = Mirrors.SelectMany(Directory.GetFiles).Order(StringComparer.Ordinal).ToList();
         Assert.True(before.SequenceEqual(after), $"before: {string.Join(", ", before.Select(Path.GetFileName))}\nafter: {string.Join(", ", after.Select(Path.GetFileName))}");

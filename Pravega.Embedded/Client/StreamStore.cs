@@ -89,7 +89,7 @@ public sealed partial class StreamStore : IStreamStore
             controller.Attach(container);
             if (options.Tier2Directory is { } tier2Root)
             {
-                var tiering = TieringOptions.For(options.Tier1MaxBytes, options.WalFileSize, options.CacheSizeBytes, options.NewIds);
+                var tiering = TieringOptions.For(options.Tier1MaxBytes, options.WalFileSize, options.CacheSizeBytes, options.Tier2ChunkSize, options.NewIds);
                 var tierer = new SegmentTierer(container, new FileSystemChunkStorage(options.Device, tier2Root), tiering, loggerFactory);
                 container.AttachTierer(tierer);
                 if (!options.SteppedLog) tierer.Start();

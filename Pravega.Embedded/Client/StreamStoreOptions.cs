@@ -73,6 +73,9 @@ public sealed record StreamStoreOptions
     /// <summary>Size of each pre-allocated WAL file (internal: tests use small files).</summary>
     internal int WalFileSize { get; init; } = Tier1.WalOptions.DefaultFileSize;
 
+    /// <summary>A Tier-2 chunk is not continued beyond this length (internal: tests use small chunks).</summary>
+    internal long Tier2ChunkSize { get; init; } = 64L << 20;
+
     /// <summary>Appends wait while more than this many bytes are not yet durable (internal: tests use a small bound).</summary>
     internal int WalMaxPendingBytes { get; init; } = 64 << 20;
 

@@ -60,6 +60,7 @@ internal sealed class RetentionService : IAsyncDisposable
     {
         try
         {
+            await _controller.PrepareRetentionAsync(_stop.Token).ConfigureAwait(false);
             long lsn = _controller.ApplyRetention(_time.GetUtcNow(), out int truncated);
             if (lsn != 0) await _controller.WhenDurable(lsn, _stop.Token).ConfigureAwait(false);
             if (truncated > 0) ControllerLog.RetentionTruncated(_logger, truncated);

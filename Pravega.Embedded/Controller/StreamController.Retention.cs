@@ -44,6 +44,26 @@ internal sealed partial class StreamController
         return last;
     }
 
+    /// <summary>
+    /// Before a pass: loads into the Tier-2 cache the blocks where size-based retention will cut tiered bytes, so that
+    /// the pass, under the lock, finds the exact boundary there (without them it cuts at the block's first boundary,
+    /// keeping up to a block more than the policy asks).
+    /// </summary>
+    public async Task PrepareRetentionAsync(CancellationToken ct)
+    {
+        if (_container.Tierer is not { } tierer) return;
+        var cuts = new List<(SegmentStore.Segment Data, long Offset)>();
+        lock (Lock)
+        {
+            foreach (var scope in _scopes.Values)
+                foreach (var stream in scope.Streams.Values)
+                    if (!stream.IsSealed && stream.Config.RetentionPolicy is { Kind: RetentionPolicyKind.Size } policy)
+                        foreach (var (segment, offset) in SizeCut(stream, policy.KeepAtLeastBytes!.Value))
+                            if (offset < segment.Data.TieredLength) cuts.Add((segment.Data, offset));
+        }
+        foreach (var (data, offset) in cuts) await tierer.LoadBoundaryBlocksAsync(data, offset, ct).ConfigureAwait(false);
+    }
+
     /// <summary>The number of tail cuts kept for a stream's time-based retention (container lock; for tests).</summary>
     public int RetentionCutCount(StreamState stream)
     {
@@ -107,21 +127,35 @@ internal sealed partial class StreamController
     /// </summary>
     private long TruncateBySize(StreamState stream, long keepBytes)
     {
+        var positions = new List<(StreamSegment Segment, long Offset)>();
+        foreach (var (segment, offset) in SizeCut(stream, keepBytes))
+        {
+            long boundary = _container.BoundaryAtOrBefore(segment.Data, offset);
+            if (boundary > segment.Data.AcceptedStartOffset) positions.Add((segment, boundary));
+        }
+        return positions.Count == 0 ? 0 : AppendTruncation(stream, positions);
+    }
+
+    /// <summary>
+    /// Where each segment would keep its proportional share (rounded up) of <paramref name="keepBytes"/> (container
+    /// lock): the offsets to cut at, before rounding down to an event boundary; none when the stream holds no more.
+    /// </summary>
+    private static List<(StreamSegment Segment, long Offset)> SizeCut(StreamState stream, long keepBytes)
+    {
         var active = stream.ActiveSegments;
         long total = 0;
         foreach (var segment in active) total += segment.Data.DurableLength - segment.Data.AcceptedStartOffset;
-        if (total <= keepBytes) return 0;
-        var positions = new List<(StreamSegment Segment, long Offset)>(active.Count);
+        var cut = new List<(StreamSegment Segment, long Offset)>(active.Count);
+        if (total <= keepBytes) return cut;
         foreach (var segment in active)
         {
             var data = segment.Data;
             long length = data.DurableLength - data.AcceptedStartOffset;
             if (length == 0) continue;
             long share = (long)(((Int128)keepBytes * length + total - 1) / total);
-            long offset = data.BoundaryAtOrBefore(data.DurableLength - share);
-            if (offset > data.AcceptedStartOffset) positions.Add((segment, offset));
+            cut.Add((segment, data.DurableLength - share));
         }
-        return AppendTruncation(stream, positions);
+        return cut;
     }
 
     private void ApplyRetentionCut(BinaryReader r)

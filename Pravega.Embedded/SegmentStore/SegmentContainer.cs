@@ -1,6 +1,7 @@
 using System.Text;
 using Microsoft.Extensions.Logging;
 using Pravega.Embedded.Tier1;
+using Pravega.Embedded.Tier2;
 
 namespace Pravega.Embedded.SegmentStore;
 
@@ -154,6 +155,23 @@ internal sealed partial class SegmentContainer : IAsyncDisposable
     public void NoteUntiered(Segment segment)
     {
         if (!segment.IsDeleted && segment.DurableLength > Math.Max(segment.StartOffset, segment.AcceptedTieredLength)) _untiered.Add(segment);
+    }
+
+    /// <summary>
+    /// The greatest event boundary at or before <paramref name="offset"/> of <paramref name="segment"/>'s durable bytes,
+    /// not below its accepted start (container lock): from the index, or in tiered bytes from the Tier-2 blocks in the
+    /// cache (see <see cref="SegmentTierer.LoadBoundaryBlocksAsync"/>), else the block's first boundary the manifest records.
+    /// </summary>
+    public long BoundaryAtOrBefore(Segment segment, long offset)
+    {
+        long boundary = segment.BoundaryAtOrBefore(offset);
+        if (Tierer is null || offset >= segment.TieredLength || offset <= boundary) return boundary;
+        for (long block = TierBlocks.Of(offset); block >= TierBlocks.Of(boundary); block--)
+        {
+            if (!Tierer.Cache.TryGet(segment, Math.Max(offset < TierBlocks.StartOf(block + 1) ? offset : TierBlocks.StartOf(block), segment.StartOffset), out var cached)) break;
+            if (cached.GreatestStartAtOrBefore(offset) is { } start) return Math.Max(boundary, start);
+        }
+        return boundary;
     }
 
     /// <summary>Every existing segment (container lock).</summary>

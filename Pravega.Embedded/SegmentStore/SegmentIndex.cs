@@ -1,3 +1,5 @@
+using System.Numerics;
+
 namespace Pravega.Embedded.SegmentStore;
 
 /// <summary>
@@ -70,16 +72,31 @@ internal sealed class SegmentIndex
         Volatile.Write(ref view.End, end + 1);
     }
 
-    /// <summary>Drops the pages whose entries all end at or before <paramref name="offset"/> (container lock).</summary>
+    /// <summary>
+    /// Drops the entries that start before <paramref name="offset"/> (container lock): whole pages, and when one page is
+    /// left, the entries before it by copying the rest into a page of their size (a segment whose bytes went to Tier-2
+    /// keeps no more than it needs).
+    /// </summary>
     public void DropBefore(long offset)
     {
         var view = _view;
         int first = FirstAtOrAfter(view, offset);
+        if (first == view.Start) return;
         int pages = first / PageSize;
-        if (pages == 0) return;
+        int end = view.End - pages * PageSize;
+        int start = first - pages * PageSize;
         var kept = new SegmentIndexEntry[Math.Max(1, view.Pages.Length - pages)][];
         Array.Copy(view.Pages, pages, kept, 0, view.Pages.Length - pages);
-        Volatile.Write(ref _view, new View(kept, first - pages * PageSize, view.End - pages * PageSize));
+        if (end <= PageSize)
+        {
+            // One page in use: copy what is left to a fresh first page (at most a page of entries).
+            var page = new SegmentIndexEntry[Math.Max(FirstPageSize, (int)BitOperations.RoundUpToPowerOf2((uint)Math.Max(1, end - start)))];
+            if (kept[0] is { } old) old.AsSpan(start, end - start).CopyTo(page);
+            kept = [page];
+            end -= start;
+            start = 0;
+        }
+        Volatile.Write(ref _view, new View(kept, start, end));
     }
 
     /// <summary>The entry holding byte <paramref name="offset"/>, if the index has it.</summary>

@@ -292,18 +292,12 @@ internal sealed partial class SegmentTierer : IAsyncDisposable
         if (writer.Manifest.TieredLength != from)
             throw new InvalidOperationException($"Segment {segment.TierPrefix}: the manifest ends at {writer.Manifest.TieredLength}, the container's tiered length is {from}.");
         var data = new byte[checked((int)(to - from))];
-        var boundaries = new List<long>();
-        long nextBlock = TierBlocks.FirstStartingAtOrAfter(from);
         try
         {
             foreach (var entry in entries)
             {
-                using (var lease = _container.Read(entry)) lease.Memory.Span.CopyTo(data.AsSpan((int)(entry.Offset - from)));
-                while (TierBlocks.StartOf(nextBlock) <= entry.Offset)
-                {
-                    boundaries.Add(entry.Offset); // the first event starting at or after the block's start
-                    nextBlock++;
-                }
+                using var lease = _container.Read(entry);
+                lease.Memory.Span.CopyTo(data.AsSpan((int)(entry.Offset - from)));
             }
         }
         catch (WalFileDroppedException)
@@ -312,7 +306,7 @@ internal sealed partial class SegmentTierer : IAsyncDisposable
         }
         try
         {
-            await writer.WriteAsync(data, [.. boundaries], ct).ConfigureAwait(false);
+            await writer.WriteAsync(data, TierBlocks.FirstBoundaries(from, to, entries.Select(e => e.Offset)), ct).ConfigureAwait(false);
         }
 #pragma warning disable CA1031 // the writer is failed now: the segment stays in Tier-1 until the next open
         catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
@@ -347,6 +341,20 @@ internal sealed partial class SegmentTierer : IAsyncDisposable
         catch (ChunkNotFoundException) when (segment.StartOffset > view.Start || segment.IsDeleted)
         {
             return null; // truncated or deleted meanwhile, and the chunk went
+        }
+    }
+
+    /// <summary>
+    /// Loads the blocks that tell the greatest event boundary at or before tiered <paramref name="offset"/>: its own, and
+    /// the ones before while no event starts in them at or before it.
+    /// </summary>
+    public async ValueTask LoadBoundaryBlocksAsync(Segment segment, long offset, CancellationToken ct)
+    {
+        for (long at = offset; at >= segment.StartOffset;)
+        {
+            var block = await LoadBlockAsync(segment, at, ct).ConfigureAwait(false);
+            if (block is null || block.GreatestStartAtOrBefore(offset) is not null || block.Block == 0) return;
+            at = TierBlocks.StartOf(block.Block) - 1;
         }
     }
 
@@ -404,8 +412,9 @@ internal sealed record TieringOptions
     public Func<Guid> NewIds { get; init; } = Guid.NewGuid;
 
     /// <summary>The options for a store with the given Tier-1 bound and WAL file size.</summary>
-    public static TieringOptions For(long tier1MaxBytes, int walFileSize, long cacheSizeBytes, Func<Guid> newIds) => new()
+    public static TieringOptions For(long tier1MaxBytes, int walFileSize, long cacheSizeBytes, long maxChunkBytes, Func<Guid> newIds) => new()
     {
+        MaxChunkBytes = maxChunkBytes,
         KeepFiles = Math.Max(1, tier1MaxBytes / walFileSize / 2),
         FlushThresholdBytes = Math.Min(4 << 20, Math.Max(1, walFileSize / 2)),
         CacheSizeBytes = cacheSizeBytes,

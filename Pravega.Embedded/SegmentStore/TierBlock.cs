@@ -43,6 +43,15 @@ internal sealed class TierBlock
     public bool Answers(Segment segment, long offset) =>
         ReferenceEquals(segment, Segment) && TierBlocks.Of(offset) == Block && (IsComplete || offset < To);
 
+    /// <summary>The greatest event start of this block at or before <paramref name="offset"/>; null when the block's first is after it.</summary>
+    public long? GreatestStartAtOrBefore(long offset)
+    {
+        if (offset < From || _starts.Length == 0) return null;
+        int i = Array.BinarySearch(_starts, (int)Math.Min(offset - From, int.MaxValue));
+        if (i < 0) i = ~i - 1;
+        return i >= 0 ? From + _starts[i] : null;
+    }
+
     /// <summary>Whether an event starts at <paramref name="offset"/> (which this block answers for).</summary>
     public bool IsEventStart(long offset) =>
         offset >= From && offset < To && Array.BinarySearch(_starts, (int)(offset - From)) >= 0;

@@ -21,4 +21,24 @@ internal static class TierBlocks
 
     /// <summary>The first block whose start is at or after <paramref name="offset"/>.</summary>
     public static long FirstStartingAtOrAfter(long offset) => (offset + Size - 1) >> Shift;
+
+    /// <summary>
+    /// The first event boundary at or after the start of each block that starts within a pass's bytes
+    /// <c>[from, to)</c> (<see cref="FirstStartingAtOrAfter"/> of <paramref name="from"/> first): the first event
+    /// starting there, or <paramref name="to"/> (where the next event will start) when none of the pass's does.
+    /// </summary>
+    /// <param name="from">The pass's first byte, an event start.</param>
+    /// <param name="to">The pass's end, an event boundary.</param>
+    /// <param name="eventStarts">Where the pass's events start, ascending.</param>
+    public static long[] FirstBoundaries(long from, long to, IEnumerable<long> eventStarts)
+    {
+        var boundaries = new List<long>();
+        long block = FirstStartingAtOrAfter(from);
+        foreach (long start in eventStarts)
+        {
+            for (; StartOf(block) <= start; block++) boundaries.Add(start);
+        }
+        for (; StartOf(block) < to; block++) boundaries.Add(to);
+        return [.. boundaries];
+    }
 }
