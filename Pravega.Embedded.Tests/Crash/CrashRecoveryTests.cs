@@ -79,7 +79,7 @@ public sealed class CrashRecoveryTests(ITestOutputHelper output)
                 }
 
                 long before = last;
-                last = await VerifyAsync(root, $"verify-{round}", maxAcked, context);
+                last = await VerifyAsync(root, walFileSize, $"verify-{round}", maxAcked, context);
                 if (!kill) Assert.True(last == start + FinalCount - 1, $"{context}: LastEventNumber {last} after a complete run to {start + FinalCount - 1}");
                 output.WriteLine($"round {round}: started at {start}, {acks.Count} ACKs ({(kill ? $"killed {delayMs} ms after the first" : "ran to the end")}), " +
                                  $"LastEventNumber {before} -> {last} (acked up to {maxAcked}), {clock.ElapsedMilliseconds} ms");
@@ -98,9 +98,12 @@ public sealed class CrashRecoveryTests(ITestOutputHelper output)
     /// event, and the stream holds each number 0..LastEventNumber exactly once (the child writes consecutive numbers
     /// and durability is prefix-closed), in increasing order per routing key. Returns LastEventNumber.
     /// </summary>
-    private static async Task<long> VerifyAsync(string root, string group, long maxAcked, string context)
+    private static async Task<long> VerifyAsync(string root, int walFileSize, string group, long maxAcked, string context)
     {
-        await using var store = await StreamStore.OpenAsync(StreamStoreOptions.InDirectory(root));
+        string tier2 = Path.Combine(root, "tier2");
+        var chunksBefore = Directory.Exists(tier2) ? Directory.GetFiles(tier2, "*.chunk", SearchOption.AllDirectories) : [];
+        await using var store = await StreamStore.OpenAsync(CrashWriter.Options(root, walFileSize));
+        await CheckTier2Async(store, tier2, chunksBefore, context);
         long last;
         await using (var writer = store.CreateEventWriter(CrashWriter.Scope, CrashWriter.Stream, Serializers.Utf8,
                          new EventWriterOptions { WriterId = CrashWriter.WriterId }))
@@ -132,6 +135,25 @@ public sealed class CrashRecoveryTests(ITestOutputHelper output)
         var extra = await reader.ReadNextEventAsync(TimeSpan.FromMilliseconds(200));
         Assert.False(extra.HasEvent, $"{context}: an event beyond the {last + 1} expected: '{extra.Event}'");
         return last;
+    }
+
+    /// <summary>
+    /// After the sweep at open: no chunk is referred to by two extents, and every chunk that was there before the open
+    /// is either referred to by a committed manifest or gone (an orphan of a pass the kill cut short).
+    /// </summary>
+    internal static async Task CheckTier2Async(StreamStore store, string tier2, string[] chunksBefore, string context)
+    {
+        await store.Runtime.Container.Tierer!.Ready;
+        var referenced = new HashSet<string>(StringComparer.Ordinal);
+        var container = store.Runtime.Container;
+        lock (container.Lock)
+        {
+            foreach (var segment in container.AllSegments)
+                foreach (var extent in segment.View?.Extents ?? [])
+                    Assert.True(referenced.Add(Path.GetFullPath(Path.Combine(tier2, extent.Chunk))), $"{context}: chunk {extent.Chunk} is referred to twice");
+        }
+        foreach (string chunk in chunksBefore)
+            Assert.True(referenced.Contains(Path.GetFullPath(chunk)) || !File.Exists(chunk), $"{context}: orphan chunk {chunk} was not removed at open");
     }
 
     private static async Task WaitForFirstAckAsync(CrashChild child, string context)

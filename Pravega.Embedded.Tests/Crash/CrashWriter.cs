@@ -26,13 +26,24 @@ internal static class CrashWriter
 
     public static string RoutingKey(long eventNumber, int keys) => $"k{eventNumber % keys}";
 
+    /// <summary>
+    /// The store's options: small WAL files come with a Tier-1 bound of a few files, so the store also tiers, checkpoints
+    /// and drops files all the time (and SIGKILL strikes in the middle of that).
+    /// </summary>
+    public static StreamStoreOptions Options(string root, int walFileSize) => StreamStoreOptions.InDirectory(root) with
+    {
+        WalFileSize = walFileSize,
+        Tier1MaxBytes = walFileSize < (1 << 20) ? 4L * walFileSize : 1L << 30,
+        Tier2ChunkSize = walFileSize < (1 << 20) ? 256 << 10 : 64L << 20,
+    };
+
     /// <param name="walFileSize">Size of new WAL files: small ones make the store checkpoint at every new file.</param>
     public static async Task<int> RunAsync(string root, long startNumber, long count, int keys, int walFileSize)
     {
         StreamStore store;
         try
         {
-            store = await StreamStore.OpenAsync(StreamStoreOptions.InDirectory(root) with { WalFileSize = walFileSize });
+            store = await StreamStore.OpenAsync(Options(root, walFileSize));
         }
         catch (DataDirectoryLockedException)
         {

@@ -15,6 +15,9 @@ internal sealed class SimulatedProcess(SimulatedDevice device) : IStorageDevice
 
     public SimulatedDevice Device { get; } = device;
 
+    /// <summary>The process crashed or lost power.</summary>
+    public bool IsDead => _dead;
+
     /// <summary>SIGKILL: see <see cref="SimulatedDevice.Crash"/>.</summary>
     public void Crash()
     {

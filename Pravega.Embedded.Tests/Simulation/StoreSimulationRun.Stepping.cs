@@ -81,10 +81,14 @@ internal sealed partial class StoreSimulationRun
                 dead = true;
                 die();
             };
+            var order = new Random(allowed * 7919 + _life); // not the run's generator: how many draws this takes depends on the mode
             try
             {
-                while (!dead && CommitStep(log))
+                while (!dead)
                 {
+                    // Tiering rounds among the commits: the process can die in a pass, or in the checkpoint after one.
+                    if (order.Next(3) == 0 && TierStep()) continue;
+                    if (!CommitStep(log)) break;
                 }
             }
             finally

@@ -73,7 +73,10 @@ internal sealed partial class StoreSimulationRun
             WalFileSize = FileSizes[_rng.Next(FileSizes.Length)],
             WalMaxPendingBytes = _rng.Next(2) == 0 ? 16 << 10 : 1 << 20,
         };
-        Log($"seed {seed}{(stepped ? "" : " (log threads)")}: {mirrors} mirrors, victim mirror {_victim}, {_lives} lives, WAL files of {_options.WalFileSize} bytes, max pending {_options.WalMaxPendingBytes}");
+        if (_rng.Next(3) > 0)
+            _options = _options with { Tier2Directory = Tier2Root, Tier1MaxBytes = _options.WalFileSize * (long)_rng.Next(2, 7), Tier2ChunkSize = ChunkSizes[_rng.Next(ChunkSizes.Length)] };
+        Log($"seed {seed}{(stepped ? "" : " (log threads)")}: {mirrors} mirrors, victim mirror {_victim}, {_lives} lives, WAL files of {_options.WalFileSize} bytes, max pending {_options.WalMaxPendingBytes}" +
+            (_options.Tier2Directory is null ? ", no Tier-2" : $", Tier-2 with Tier-1 bound {_options.Tier1MaxBytes} and chunks of {_options.Tier2ChunkSize} bytes"));
     }
 
     /// <summary>Whether no mirror but the victim has a file named <paramref name="name"/>.</summary>
@@ -189,6 +192,8 @@ internal sealed partial class StoreSimulationRun
             _device.ClearFaults();
         }
         Log($"life {_life}: opened");
+        if (TierStep()) Log("  tiering round (loads manifests, sweeps orphans)");
+        CheckTier2();
         return true;
     }
 
@@ -531,6 +536,7 @@ internal sealed partial class StoreSimulationRun
         {
             await RunMetadataAsync(PickMetadataCall());
         }
+        MaybeTier();
     }
 
     /// <summary>

@@ -18,15 +18,17 @@ public sealed record StreamStoreOptions
 
     /// <summary>
     /// The Tier-2 (long-term storage) directory, or null (the default) for no tiering: then all data stays in Tier-1.
-    /// Must differ from every Tier-1 directory. In this version the directory is created and locked, but nothing is
-    /// tiered yet (docs/DESIGN.md, "Options that wait for Tier-2").
+    /// Must differ from every Tier-1 directory. A background tierer moves segment data there in large sequential
+    /// writes (per-segment chunk files and a manifest, each synced before it counts), and reads of tiered data come
+    /// from it transparently; truncation and stream deletion remove what they free.
     /// </summary>
     public string? Tier2Directory { get; init; }
 
     /// <summary>
     /// With Tier-2, the bound on each Tier-1 mirror's files (pre-allocated size counted), which they stay within, plus
-    /// one log file, once tiering has caught up. Default 1 GiB. Must be positive. Takes effect with Tier-2 tiering,
-    /// which this version does not do yet.
+    /// one log file, once tiering has caught up: data in files beyond half of it is tiered first, and files whose data
+    /// is all in Tier-2 (or truncated) are dropped. Default 1 GiB. Must be positive. Without Tier-2 the log keeps every
+    /// byte that is not truncated.
     /// </summary>
     public long Tier1MaxBytes { get; init; } = 1L << 30;
 
@@ -38,8 +40,8 @@ public sealed record StreamStoreOptions
 
     /// <summary>
     /// Bound of the read cache, in bytes. Memory use is bounded by options, not by the amount of data. Default 256 MiB.
-    /// Must be positive. In this version reads come straight from the memory-mapped log (the page cache is the
-    /// cache), so no heap cache is kept; the bound applies to the cache of Tier-2 reads.
+    /// Must be positive. Reads of Tier-1 data come straight from the memory-mapped log (the page cache is the cache);
+    /// reads of tiered data go through a heap cache of recently read blocks, which this bounds.
     /// </summary>
     public long CacheSizeBytes { get; init; } = 256L << 20;
 
