@@ -45,7 +45,7 @@ public sealed class TieringTests : IDisposable
     }
 
     /// <summary>The bytes of a mirror's log files (a file dropped while this looks counts as gone).</summary>
-    private static long WalBytes(string mirror) => Directory.GetFiles(mirror, "wal-*.log").Sum(f =>
+    private static long WalBytes(string mirror) => Directory.GetFiles(mirror, "wal-*").Sum(f =>
     {
         var file = new FileInfo(f);
         return file.Exists ? file.Length : 0;

@@ -4,9 +4,10 @@ using Xunit;
 namespace Pravega.Embedded.Tests.Simulation;
 
 /// <summary>
-/// Checkpoints and WAL file drops against crashes and power failures at any device change: after truncation frees the
-/// old files, writing on makes the store checkpoint and drop them while the process dies at a seeded point; the reopened
-/// store holds every acknowledged event written after the cut, nothing from before it, and its head at the cut.
+/// Checkpoints, WAL file drops and recycling against crashes and power failures at any device change: after truncation
+/// frees the old files, writing on makes the store checkpoint and drop them (keeping two as spares, then overwritten as
+/// new log files) while the process dies at a seeded point; the reopened store holds every acknowledged event written
+/// after the cut, nothing from before it (whose frames are still in the recycled files), and its head at the cut.
 /// </summary>
 public sealed class CheckpointPowerLossTests
 {
@@ -35,6 +36,7 @@ public sealed class CheckpointPowerLossTests
         var acked = new HashSet<string>(StringComparer.Ordinal);
         var attempted = new HashSet<string>(StringComparer.Ordinal);
         StreamCut cut;
+        int recycled;
         var store = await StreamStore.OpenAsync(Options(process));
         try
         {
@@ -72,6 +74,7 @@ public sealed class CheckpointPowerLossTests
         finally
         {
             device.Mutated = null;
+            recycled = store.Runtime.Container.Log.RecycledFiles;
             try
             {
                 await store.DisposeAsync();
@@ -93,5 +96,6 @@ public sealed class CheckpointPowerLossTests
         Assert.True(unexpected.Count == 0, $"never written after the cut: {string.Join(", ", unexpected.Take(20))} ({unexpected.Count})"); // nothing from before the cut
         foreach (string mirror in Mirrors)
             Assert.DoesNotContain(device.ListFiles(mirror), n => n == "wal-0000000001.log" && acked.Count == 1200); // a full run dropped the first file
+        if (acked.Count == 1200) Assert.True(recycled > 0, "a full run recycled no dropped file");
     }
 }

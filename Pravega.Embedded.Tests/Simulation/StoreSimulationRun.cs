@@ -51,6 +51,7 @@ internal sealed partial class StoreSimulationRun
     private int _nextName;
     private bool _failureObserved;
     private bool _mayRefuse;
+    private readonly HashSet<string> _victimOnlyDamage = new(StringComparer.Ordinal); // files only the victim held when damaged
 
     private StoreSimulationRun(int seed, bool stepped)
     {
@@ -172,6 +173,13 @@ internal sealed partial class StoreSimulationRun
         catch (Exception e) when (_mayRefuse && e is StorageCorruptedException or UnsupportedStorageFormatException)
         {
             Log($"open refused, as allowed after damage in every mirror: {e.Message}");
+            return false;
+        }
+        catch (StorageCorruptedException e) when (e.FileName is { } name && _victimOnlyDamage.Contains(name) && OnlyVictimHolds(name))
+        {
+            // A file prepared ahead (often a recycled one, whose old frames count as data) that a crash left in the victim
+            // mirror only, then damaged there: that is damage in every copy of it, and refusing is right.
+            Log($"open refused, as allowed: every copy of {name} is in the victim mirror, and it was damaged there: {e.Message}");
             return false;
         }
         catch (StorageCorruptedException e) when (readFaults && e.FileName is { } name && OnlyVictimHolds(name))
@@ -399,6 +407,7 @@ internal sealed partial class StoreSimulationRun
             for (int i = 0; i < count; i++)
             {
                 if (PickDataOffset(_dirs[_victim], out string path, out long offset) is false) continue;
+                if (OnlyVictimHolds(Path.GetFileName(path))) _victimOnlyDamage.Add(Path.GetFileName(path));
                 if (_rng.Next(10) < 6)
                 {
                     var flipped = _device.CorruptSector(path, offset);
@@ -438,47 +447,54 @@ internal sealed partial class StoreSimulationRun
     /// </summary>
     private bool BeforeLastCommit(string path, long offset)
     {
-        // The last file holding frames (a file prepared ahead holds none, so "the last file" is not enough), in any mirror.
+        // The last commit as recovery will see it: the log is the chain of frames with consecutive LSNs from the first
+        // file on (a recycled file's old frames after the end, or in a file prepared ahead, are not part of it), and at
+        // each position a valid frame in ANY mirror continues it (one mirror's copy alone may be shorter, or damaged).
         var files = new SortedSet<string>(StringComparer.Ordinal);
         foreach (string dir in _dirs)
             foreach (string name in _device.ListFiles(dir))
                 if (WalFormat.TryParseFileName(name, out _)) files.Add(name);
-        string? lastWithFrames = null;
-        List<byte[]> images = [];
-        foreach (string name in files.Reverse())
+        string? commitFile = null;
+        int commitPosition = -1;
+        long expected = -1;
+        foreach (string name in files)
         {
-            images = [];
+            var images = new List<byte[]>();
             foreach (string dir in _dirs)
                 if (_device.ReadVolatile(Path.Combine(dir, name)) is { Length: > WalFormat.FileHeaderSize } image) images.Add(image);
-            if (images.Exists(i => WalFormat.ValidFrameLength(i.AsSpan(WalFormat.FileHeaderSize), new Guid(i.AsSpan(16, 16))) > 0))
+            if (images.Count == 0) break;
+            var storeId = new Guid(images[0].AsSpan(16, 16));
+            int position = WalFormat.FileHeaderSize;
+            bool any = false;
+            while (true)
             {
-                lastWithFrames = name;
-                break;
+                int length = 0;
+                foreach (var image in images)
+                {
+                    if (position >= image.Length) continue;
+                    var span = image.AsSpan(position);
+                    if ((length = WalFormat.ValidFrameLength(span, storeId)) == 0) continue;
+                    long lsn = WalFormat.FrameLsn(span);
+                    if (expected >= 0 && lsn != expected)
+                    {
+                        length = 0;
+                        continue;
+                    }
+                    expected = lsn + 1;
+                    if (WalFormat.FrameBatchLsn(span) == lsn) (commitFile, commitPosition) = (name, position);
+                    break;
+                }
+                if (length == 0) break;
+                any = true;
+                position += length;
             }
+            if (!any) break; // the chain ends in the file before
         }
-        if (lastWithFrames is null) return false;
-        int order = string.CompareOrdinal(Path.GetFileName(path), lastWithFrames);
+        if (commitFile is null) return false;
+        int order = string.CompareOrdinal(Path.GetFileName(path), commitFile);
         if (order != 0) return order < 0;
-        // The last commit as recovery will see it: at each position, a valid frame in ANY mirror continues the log
-        // (one mirror's copy alone may be shorter, or damaged, while another holds the tail).
-        var storeId = new Guid(images[0].AsSpan(16, 16));
-        int position = WalFormat.FileHeaderSize, lastCommit = -1;
-        while (true)
-        {
-            int length = 0;
-            foreach (var image in images)
-            {
-                if (position >= image.Length) continue;
-                var span = image.AsSpan(position);
-                if ((length = WalFormat.ValidFrameLength(span, storeId)) == 0) continue;
-                if (WalFormat.FrameBatchLsn(span) == WalFormat.FrameLsn(span)) lastCommit = position;
-                break;
-            }
-            if (length == 0) break;
-            position += length;
-        }
         // The whole damaged sector must lie before the last commit, or damage reaches into it (and then looks torn).
-        return (offset / SimulatedDevice.SectorSize + 1) * SimulatedDevice.SectorSize <= lastCommit;
+        return (offset / SimulatedDevice.SectorSize + 1) * SimulatedDevice.SectorSize <= commitPosition;
     }
 
     /// <summary>A random offset among the bytes written to a random log file of <paramref name="dir"/>.</summary>

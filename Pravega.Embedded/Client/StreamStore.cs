@@ -80,6 +80,7 @@ public sealed partial class StreamStore : IStreamStore
                 Directories = options.Tier1Directories,
                 FileSize = options.WalFileSize,
                 MaxPendingBytes = options.WalMaxPendingBytes,
+                MaxBytes = options.Tier1MaxBytes,
                 LoggerFactory = loggerFactory,
                 Device = options.Device,
                 Stepped = options.SteppedLog,

@@ -15,6 +15,9 @@ internal static partial class Tier1Log
     [LoggerMessage(1002, LogLevel.Critical, "WAL write failed; the log refuses further appends")]
     public static partial void WriteFailed(ILogger logger, Exception exception);
 
-    [LoggerMessage(1003, LogLevel.Debug, "WAL file {Sequence} dropped: a checkpoint covers its records and it holds no live segment byte")]
-    public static partial void FileDropped(ILogger logger, long sequence);
+    [LoggerMessage(1003, LogLevel.Debug, "WAL file {Sequence} dropped (kept as a spare to recycle: {Spare}): a checkpoint covers its records and it holds no live segment byte")]
+    public static partial void FileDropped(ILogger logger, long sequence, bool spare);
+
+    [LoggerMessage(1004, LogLevel.Debug, "WAL file {Sequence} is prepared from the spare of file {Spare}")]
+    public static partial void FileRecycled(ILogger logger, long sequence, long spare);
 }

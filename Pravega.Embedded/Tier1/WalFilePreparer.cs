@@ -4,7 +4,10 @@ namespace Pravega.Embedded.Tier1;
 /// Creates log files ahead of use. A file is built under a temporary name (blocks allocated for its full size,
 /// header, zeros), made durable, then renamed and its directory synced, so recovery only ever sees complete files.
 /// Zero-filling makes later overwrites cheaper to fdatasync (no extent conversion, see docs/DESIGN.md); when the log
-/// needs the file before the zeros are done, <see cref="Hurry"/> stops the filling.
+/// needs the file before the zeros are done, <see cref="Hurry"/> stops the filling. A recycled file (a dropped one kept
+/// as a spare, <see cref="WalFormat.SpareName"/>) is renamed to the temporary name instead and only given its new
+/// header: its blocks are written already, and the old frames after the header are never taken for records (their LSNs
+/// are below every LSN the log still holds; docs/FORMAT.md, "Recycled files").
 /// </summary>
 internal sealed class WalFilePreparer
 {
@@ -16,17 +19,25 @@ internal sealed class WalFilePreparer
     private readonly FileHeader _header;
     private readonly bool _zeroFill;
     private readonly bool _parallel;
+    private readonly long? _spare;
     private volatile bool _hurry;
 
-    /// <summary>A preparer of one file; <paramref name="parallel"/> false prepares the mirrors one after the other, in mirror order (a stepped log).</summary>
-    public WalFilePreparer(IStorageDevice device, IReadOnlyList<string> directories, in FileHeader header, bool zeroFill, bool parallel = true)
+    /// <summary>
+    /// A preparer of one file; <paramref name="parallel"/> false prepares the mirrors one after the other, in mirror order
+    /// (a stepped log); <paramref name="spare"/> is the old sequence of a spare file to recycle (in every mirror).
+    /// </summary>
+    public WalFilePreparer(IStorageDevice device, IReadOnlyList<string> directories, in FileHeader header, bool zeroFill, bool parallel = true, long? spare = null)
     {
         _device = device;
         _directories = directories;
         _header = header;
         _zeroFill = zeroFill;
         _parallel = parallel;
+        _spare = spare;
     }
+
+    /// <summary>The spare file this preparer recycles, if any.</summary>
+    public long? Spare => _spare;
 
     public long Sequence => _header.Sequence;
 
@@ -56,7 +67,45 @@ internal sealed class WalFilePreparer
     /// <summary>Stop zero-filling: the file is needed now.</summary>
     public void Hurry() => _hurry = true;
 
-    private void PrepareMirror(int mirror) => CreateFile(_device, _directories[mirror], _header, _zeroFill ? () => _hurry : null);
+    private void PrepareMirror(int mirror)
+    {
+        if (_spare is { } spare && RecycleFile(_device, _directories[mirror], spare, _header)) return;
+        CreateFile(_device, _directories[mirror], _header, _zeroFill ? () => _hurry : null);
+    }
+
+    /// <summary>
+    /// Makes the spare of old sequence <paramref name="spare"/> the log file <paramref name="header"/> describes: renamed to
+    /// the temporary name, given the new header durably, then renamed into place and its directory synced. False (and
+    /// the spare deleted) when the spare is missing or not of the new file's size.
+    /// </summary>
+    public static bool RecycleFile(IStorageDevice device, string directory, long spare, in FileHeader header)
+    {
+        string source = Path.Combine(directory, WalFormat.SpareName(spare));
+        if (!device.FileExists(source)) return false;
+        string final = Path.Combine(directory, WalFormat.FileName(header.Sequence));
+        string temp = final + WalFormat.TempSuffix;
+        device.RenameFile(source, temp);
+        bool fits;
+        using (var file = device.OpenFile(temp, DeviceOpenMode.OpenExisting))
+        {
+            fits = file.Length == header.FileSize;
+            if (fits)
+            {
+                var block = new byte[WalFormat.FileHeaderSize];
+                WalFormat.WriteFileHeader(block, header);
+                file.Write(block, 0);
+                file.Flush();
+            }
+        }
+        if (!fits)
+        {
+            device.DeleteFile(temp);
+            return false;
+        }
+        device.RenameFile(temp, final);
+        device.SyncDirectory(directory);
+        return true;
+    }
 
     /// <summary>
     /// Creates one durable log file with its header, atomically by rename; zero-filled until <paramref name="stop"/>

@@ -28,6 +28,12 @@ internal static class WalFormat
     public const string FileSuffix = ".log";
     public const string TempSuffix = ".tmp";
 
+    /// <summary>
+    /// The name a dropped file keeps while it waits to be recycled: a temporary name, so that recovery deletes it (it is
+    /// never part of the log).
+    /// </summary>
+    public static string SpareName(long sequence) => FileName(sequence) + TempSuffix;
+
     private const int HeaderFieldsSize = 56;
 
     public static string FileName(long sequence) => $"{FilePrefix}{sequence:D10}{FileSuffix}";

@@ -29,6 +29,15 @@ internal sealed record WalOptions
     /// </summary>
     public TimeSpan ZeroFillWhenHalfFileTakesLongerThan { get; init; } = TimeSpan.FromSeconds(2);
 
+    /// <summary>
+    /// Dropped files are kept as spares, to be recycled as new log files, while there are fewer than this many spares
+    /// and the log's files and spares together stay within <see cref="MaxBytes"/>; the others are deleted.
+    /// </summary>
+    public int MaxSpareFiles { get; init; } = 2;
+
+    /// <summary>The bound the log's files and spares stay within where the log can choose (<see cref="StreamStoreOptions.Tier1MaxBytes"/>).</summary>
+    public long MaxBytes { get; init; } = 1L << 30;
+
     public ILoggerFactory LoggerFactory { get; init; } = NullLoggerFactory.Instance;
 
     /// <summary>The file system (tests: a simulated device with power failures and faults).</summary>

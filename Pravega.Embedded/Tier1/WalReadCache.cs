@@ -41,6 +41,9 @@ internal sealed class WalReadCache : IDisposable
         }
     }
 
+    /// <summary>The size of a known file (0 if unknown).</summary>
+    public int SizeOf(long sequence) => _sizes.TryGetValue(sequence, out int size) ? size : 0;
+
     /// <summary>Makes a file known (its size comes from its header, through recovery or the file's creation).</summary>
     public void Add(long sequence, int size) => _sizes[sequence] = size;
 
@@ -48,12 +51,15 @@ internal sealed class WalReadCache : IDisposable
     /// Forgets a file that leaves the log: a later read of it fails; its mapping goes when its last lease is disposed
     /// (a reader in the middle of a read finishes it, on the unlinked file's pages).
     /// </summary>
-    public void Remove(long sequence)
+    /// <returns>Whether no mapping of the file is left (none was made, or the last lease is gone): its bytes may change.</returns>
+    public bool Remove(long sequence)
     {
         lock (_sync)
         {
             _sizes.TryRemove(sequence, out _);
-            if (_open.TryRemove(sequence, out var file)) file.Release();
+            if (!_open.TryRemove(sequence, out var file)) return true;
+            file.Release();
+            return file.IsReleased;
         }
     }
 
@@ -165,6 +171,9 @@ internal sealed class MappedWalFile
         }
         return false;
     }
+
+    /// <summary>Unmapped for good: no reference is left.</summary>
+    public bool IsReleased => Volatile.Read(ref _references) == 0;
 
     public void Release()
     {

@@ -51,6 +51,7 @@ internal sealed class WriteAheadLog : IAsyncDisposable
     private long _pendingBytes;
     private TaskCompletionSource? _capacityWaiter;
     private WalFilePreparer? _preparer;
+    private readonly Queue<long> _spares = new(); // dropped files kept to be recycled (their old sequences)
     private Task? _preparing;
     private Exception? _failure;
     private bool _flusherWaiting;
@@ -316,11 +317,26 @@ internal sealed class WriteAheadLog : IAsyncDisposable
         foreach (long old in FileSequences)
         {
             if (old >= sequence || (_active is { } active && active.Sequence == old)) break;
-            _readCache.Remove(old);
+            int size = _readCache.SizeOf(old);
+            bool unmapped = _readCache.Remove(old);
             string name = WalFormat.FileName(old);
-            foreach (string dir in _options.Directories) _device.DeleteFile(Path.Combine(dir, name));
+            bool keep;
+            lock (_sync)
+            {
+                // The files left, the spares, this one and a file being prepared: within the bound.
+                long files = FileSequences.Count + _spares.Count + 1 + (_preparer is null ? 0 : 1);
+                keep = unmapped && _spares.Count < _options.MaxSpareFiles && size == _options.FileSize && files * _options.FileSize <= _options.MaxBytes;
+            }
+            foreach (string dir in _options.Directories)
+            {
+                // A spare: out of the log (recovery deletes temporary names), its blocks kept for a new file to overwrite.
+                if (keep) _device.RenameFile(Path.Combine(dir, name), Path.Combine(dir, WalFormat.SpareName(old)));
+                else _device.DeleteFile(Path.Combine(dir, name));
+            }
             foreach (string dir in _options.Directories) _device.SyncDirectory(dir);
-            Tier1Log.FileDropped(_logger, old);
+            if (keep)
+                lock (_sync) _spares.Enqueue(old);
+            Tier1Log.FileDropped(_logger, old, keep);
             dropped++;
         }
         return dropped;
@@ -380,10 +396,25 @@ internal sealed class WriteAheadLog : IAsyncDisposable
     {
         bool slow = _options.Stepped ? sequence % 2 == 0
             : Stopwatch.GetElapsedTime(_writeFileStarted) > _options.ZeroFillWhenHalfFileTakesLongerThan;
-        _preparer = new WalFilePreparer(_device, _options.Directories, NewFileHeader(sequence),
-                                        _options.PreZeroFiles && slow, parallel: !_options.Stepped);
+        _preparer = NewPreparer(sequence, _options.PreZeroFiles && slow);
         _preparing = _options.Stepped ? null : _preparer.StartInBackground();
     }
+
+    /// <summary>
+    /// A preparer of file <paramref name="sequence"/> (caller holds the lock): from a spare when there is one (its blocks
+    /// are written already, so no zeros), else a new file.
+    /// </summary>
+    private WalFilePreparer NewPreparer(long sequence, bool zeroFill)
+    {
+        long? spare = _spares.Count > 0 ? _spares.Dequeue() : null;
+        if (spare is { } old) Tier1Log.FileRecycled(_logger, sequence, old);
+        return new WalFilePreparer(_device, _options.Directories, NewFileHeader(sequence), zeroFill && spare is null, parallel: !_options.Stepped, spare);
+    }
+
+    /// <summary>Files recycled from spares by this open (tests, benchmarks).</summary>
+    public int RecycledFiles => Volatile.Read(ref _recycled);
+
+    private int _recycled;
 
     /// <summary>A stepped log's preparation, run where a threaded log's would have run by now: before the next commit.</summary>
     private void RunDeferredPreparation()
@@ -537,8 +568,10 @@ internal sealed class WriteAheadLog : IAsyncDisposable
         }
         else
         {
-            new WalFilePreparer(_device, _options.Directories, NewFileHeader(sequence), zeroFill: false, parallel: !_options.Stepped).Prepare();
+            lock (_sync) preparer = NewPreparer(sequence, zeroFill: false);
+            preparer.Prepare();
         }
+        if (preparer.Spare is not null) Interlocked.Increment(ref _recycled);
         var file = WalFile.Open(_device, _options.Directories, sequence, _options.FileSize);
         _readCache.Add(sequence, _options.FileSize);
         _readCache.SetActive(sequence);
