@@ -90,7 +90,8 @@ public sealed partial class StreamStore : IStreamStore
             controller.Attach(container);
             if (options.Tier2Directory is { } tier2Root)
             {
-                var tiering = TieringOptions.For(options.Tier1MaxBytes, options.WalFileSize, options.CacheSizeBytes, options.Tier2ChunkSize, options.NewIds);
+                var tiering = TieringOptions.For(options.Tier1MaxBytes, options.WalFileSize, options.CacheSizeBytes, options.Tier2ChunkSize, options.NewIds)
+                              with { ReadAheadBlocks = options.SteppedLog ? 0 : 2 };
                 var tierer = new SegmentTierer(container, new FileSystemChunkStorage(options.Device, tier2Root), tiering, loggerFactory);
                 container.AttachTierer(tierer);
                 if (!options.SteppedLog) tierer.Start();

@@ -1,3 +1,4 @@
+using System.Buffers;
 using Microsoft.Extensions.Logging;
 using Pravega.Embedded.Tier1;
 using Pravega.Embedded.Tier2;
@@ -32,6 +33,7 @@ internal sealed partial class SegmentTierer : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Task _loop = Task.CompletedTask;
+
     private bool _started;
 
     public SegmentTierer(SegmentContainer container, IChunkStorage storage, TieringOptions options, ILoggerFactory loggerFactory)
@@ -100,8 +102,24 @@ internal sealed partial class SegmentTierer : IAsyncDisposable
         int passes = 0;
         foreach (var segment in Due())
             if (await PassAsync(segment, ct).ConfigureAwait(false)) passes++;
-        if (passes > 0) _container.RequestCheckpoint();
+        if (passes > 0 && FreesAFile()) _container.RequestCheckpoint();
         return worked || passes > 0;
+    }
+
+    /// <summary>
+    /// Whether a checkpoint now would drop the log's oldest file: no untiered live byte is left in it. Otherwise the
+    /// checkpoint at the next new file is soon enough (each costs a synced file in every mirror).
+    /// </summary>
+    private bool FreesAFile()
+    {
+        var files = _container.Log.FileSequences;
+        if (files.Count < 2) return false;
+        lock (_container.Lock)
+        {
+            foreach (var segment in _container.Untiered)
+                if (segment.TryFindFirstUntiered(out var entry) && entry.Address.FileSequence <= files[0]) return false;
+        }
+        return true;
     }
 
     private async Task LoopAsync()
@@ -291,22 +309,23 @@ internal sealed partial class SegmentTierer : IAsyncDisposable
         }
         if (writer.Manifest.TieredLength != from)
             throw new InvalidOperationException($"Segment {segment.TierPrefix}: the manifest ends at {writer.Manifest.TieredLength}, the container's tiered length is {from}.");
-        var data = new byte[checked((int)(to - from))];
+        int length = checked((int)(to - from));
+        var data = ArrayPool<byte>.Shared.Rent(length); // up to a pass: pooled, not a large object per pass
         try
         {
-            foreach (var entry in entries)
+            try
             {
-                using var lease = _container.Read(entry);
-                lease.Memory.Span.CopyTo(data.AsSpan((int)(entry.Offset - from)));
+                foreach (var entry in entries)
+                {
+                    using var lease = _container.Read(entry);
+                    lease.Memory.Span.CopyTo(data.AsSpan((int)(entry.Offset - from)));
+                }
             }
-        }
-        catch (WalFileDroppedException)
-        {
-            return false; // truncated (or deleted) meanwhile: the next round starts from the new start
-        }
-        try
-        {
-            await writer.WriteAsync(data, TierBlocks.FirstBoundaries(from, to, entries.Select(e => e.Offset)), ct).ConfigureAwait(false);
+            catch (WalFileDroppedException)
+            {
+                return false; // truncated (or deleted) meanwhile: the next round starts from the new start
+            }
+            await writer.WriteAsync(data.AsMemory(0, length), TierBlocks.FirstBoundaries(from, to, entries.Select(e => e.Offset)), ct).ConfigureAwait(false);
         }
 #pragma warning disable CA1031 // the writer is failed now: the segment stays in Tier-1 until the next open
         catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
@@ -314,6 +333,10 @@ internal sealed partial class SegmentTierer : IAsyncDisposable
         {
             TieringLog.PassFailed(_logger, segment.TierPrefix, e);
             return false;
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(data);
         }
         lock (_container.Lock)
         {
@@ -336,7 +359,15 @@ internal sealed partial class SegmentTierer : IAsyncDisposable
         if (view is null || offset < Math.Max(view.Start, segment.StartOffset) || offset >= Math.Min(view.TieredLength, segment.TieredLength)) return null;
         try
         {
-            return await Cache.LoadAsync(segment, view, offset, ct).ConfigureAwait(false);
+            var block = await Cache.LoadAsync(segment, view, offset, ct).ConfigureAwait(false);
+            // Read-ahead: the next blocks, so that a reader going on finds them loaded (I/O overlaps its work).
+            for (int ahead = 1; ahead <= _options.ReadAheadBlocks; ahead++)
+            {
+                long next = TierBlocks.StartOf(block.Block + ahead);
+                if (next >= view.TieredLength) break;
+                Cache.Prefetch(segment, view, next);
+            }
+            return block;
         }
         catch (ChunkNotFoundException) when (segment.StartOffset > view.Start || segment.IsDeleted)
         {
@@ -404,6 +435,9 @@ internal sealed record TieringOptions
 
     /// <summary>The Tier-2 read cache's bound.</summary>
     public long CacheSizeBytes { get; init; } = 256L << 20;
+
+    /// <summary>Blocks read ahead (in the background) of a block a reader loads; 0 for a stepped log (no threads).</summary>
+    public int ReadAheadBlocks { get; init; } = 2;
 
     /// <summary>How often an idle tierer looks again without a signal.</summary>
     public TimeSpan IdleRecheck { get; init; } = TimeSpan.FromSeconds(1);

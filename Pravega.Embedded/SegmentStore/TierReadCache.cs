@@ -14,6 +14,7 @@ internal sealed class TierReadCache
     private readonly Lock _lock = new();
     private readonly Dictionary<(Segment Segment, long Block), LinkedListNode<TierBlock>> _blocks = [];
     private readonly LinkedList<TierBlock> _lru = new();
+    private readonly Dictionary<(Segment Segment, long Block), Task<TierBlock>> _loading = []; // prefetches under way
     private long _bytes;
 
     public TierReadCache(IChunkStorage storage, long capacity)
@@ -56,6 +57,50 @@ internal sealed class TierReadCache
     /// <exception cref="ChunkNotFoundException">A chunk is gone (truncated meanwhile).</exception>
     /// <exception cref="StorageCorruptedException">The chunk's bytes are not whole events where the manifest says they are.</exception>
     public async ValueTask<TierBlock> LoadAsync(Segment segment, TierView view, long offset, CancellationToken ct)
+    {
+        Task<TierBlock>? running;
+        lock (_lock) _loading.TryGetValue((segment, TierBlocks.Of(offset)), out running);
+        if (running is not null)
+        {
+            try
+            {
+                var prefetched = await running.WaitAsync(ct).ConfigureAwait(false);
+                if (prefetched.Answers(segment, offset)) return prefetched;
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                // the read-ahead failed: read it here, where a failure is the caller's to see
+            }
+        }
+        return await ReadBlockAsync(segment, view, offset, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Starts reading, in the background, the block starting at <paramref name="offset"/> unless it is cached or being
+    /// read: a reader moving through tiered bytes finds its next block read while it works on this one.
+    /// </summary>
+    public void Prefetch(Segment segment, TierView view, long offset)
+    {
+        var key = (segment, TierBlocks.Of(offset));
+        lock (_lock)
+        {
+            if (_blocks.ContainsKey(key) || _loading.ContainsKey(key)) return;
+            var load = Task.Run(async () =>
+            {
+                try
+                {
+                    return await ReadBlockAsync(segment, view, offset, CancellationToken.None).ConfigureAwait(false);
+                }
+                finally
+                {
+                    lock (_lock) _loading.Remove(key);
+                }
+            });
+            _loading[key] = load;
+        }
+    }
+
+    private async ValueTask<TierBlock> ReadBlockAsync(Segment segment, TierView view, long offset, CancellationToken ct)
     {
         long block = TierBlocks.Of(offset);
         var (from, to) = view.EventsOf(block, segment.StartOffset);
