@@ -103,6 +103,9 @@ internal sealed class Segment
 
     public void MakeSealDurable() => _sealedDurable = true;
 
+    /// <summary>The segment is in the container's set of segments with untiered bytes (container lock).</summary>
+    public bool InUntiered { get; set; }
+
     /// <summary>Marks the segment deleted (container lock).</summary>
     public void Delete() => _deleted = true;
 

@@ -134,6 +134,7 @@ internal sealed partial class SegmentContainer : IAsyncDisposable
         _segments.Remove((segment.StreamId, segment.SegmentId));
         segment.Delete();
         _untiered.Remove(segment);
+        segment.InUntiered = false;
         Tierer?.OnDeleted(segment, CurrentLsn);
     }
 
@@ -149,12 +150,20 @@ internal sealed partial class SegmentContainer : IAsyncDisposable
     public IReadOnlyCollection<Segment> Untiered => _untiered;
 
     /// <summary>A segment's bytes are all tiered (or truncated) as far as they are durable (container lock).</summary>
-    public void MarkTiered(Segment segment) => _untiered.Remove(segment);
+    public void MarkTiered(Segment segment)
+    {
+        _untiered.Remove(segment);
+        segment.InUntiered = false;
+    }
 
     /// <summary>Notes a segment that may hold untiered bytes (container lock; the tierer's start, after replay).</summary>
     public void NoteUntiered(Segment segment)
     {
-        if (!segment.IsDeleted && segment.DurableLength > Math.Max(segment.StartOffset, segment.AcceptedTieredLength)) _untiered.Add(segment);
+        if (!segment.IsDeleted && !segment.InUntiered && segment.DurableLength > Math.Max(segment.StartOffset, segment.AcceptedTieredLength))
+        {
+            _untiered.Add(segment);
+            segment.InUntiered = true;
+        }
     }
 
     /// <summary>
@@ -430,7 +439,11 @@ internal sealed partial class SegmentContainer : IAsyncDisposable
                 {
                     case EffectKind.Append:
                         effect.Segment.MakeDurable(effect.Offset);
-                        if (Tierer is not null && !effect.Segment.IsDeleted) _untiered.Add(effect.Segment);
+                        if (Tierer is not null && !effect.Segment.InUntiered && !effect.Segment.IsDeleted)
+                        {
+                            _untiered.Add(effect.Segment); // once per segment until it is tiered: not a set lookup per event
+                            effect.Segment.InUntiered = true;
+                        }
                         break;
                     case EffectKind.Tiered:
                         effect.Segment.MakeTieredDurable(effect.Offset);

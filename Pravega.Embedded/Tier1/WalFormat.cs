@@ -92,12 +92,16 @@ internal static class WalFormat
 
     /// <summary>
     /// Length of the whole valid frame of store <paramref name="storeId"/> at the start of <paramref name="data"/>, or 0
-    /// where there is none (zeros, a torn or corrupt frame, another store's frame). The LSN is not checked.
+    /// where there is none (zeros, a torn or corrupt frame, another store's frame). The LSN is only checked to be positive.
     /// </summary>
     public static int ValidFrameLength(ReadOnlySpan<byte> data, Guid storeId)
     {
         int claimed = ClaimedFrameLength(data);
         if (claimed == 0) return 0;
+        // Fields every frame of this format has before its CRC is worth computing: a known kind, zero reserved bytes,
+        // a positive LSN. Random bytes (a recycled file's old payloads, a torn tail) almost never pass, so a scan for
+        // the next valid frame costs a few comparisons per byte, not a CRC over the length the bytes happen to claim.
+        if (BinaryPrimitives.ReadUInt16LittleEndian(data[28..]) > (ushort)FrameKind.Generation || data[30] != 0 || data[31] != 0 || FrameLsn(data) <= 0) return 0;
         var frame = data[..claimed];
         return BinaryPrimitives.ReadUInt32LittleEndian(data[4..]) == FrameCrc(frame, storeId) ? claimed : 0;
     }
