@@ -15,16 +15,16 @@ public static class Program
     public static async Task<int> Main(string[] args)
     {
         ArgumentNullException.ThrowIfNull(args);
-        if (args.Length == 6 && args[0] == CrashWriter.Command
+        if (args.Length is 6 or 7 && args[0] == CrashWriter.Command && (args.Length == 6 || args[6] == CrashWriter.TruncateArgument)
             && long.TryParse(args[2], NumberStyles.None, CultureInfo.InvariantCulture, out long start)
             && long.TryParse(args[3], NumberStyles.None, CultureInfo.InvariantCulture, out long count)
             && int.TryParse(args[4], NumberStyles.None, CultureInfo.InvariantCulture, out int keys) && keys > 0
             && int.TryParse(args[5], NumberStyles.None, CultureInfo.InvariantCulture, out int walFileSize))
         {
-            return await CrashWriter.RunAsync(args[1], start, count, keys, walFileSize);
+            return await CrashWriter.RunAsync(args[1], start, count, keys, walFileSize, truncate: args.Length == 7);
         }
         if (args.Length == 2 && args[0] == CrashReader.Command) return await CrashReader.RunAsync(args[1]);
-        await Console.Error.WriteLineAsync($"usage: {CrashWriter.Command} <root> <startNumber> <count> <keys> <walFileSize> | {CrashReader.Command} <root>");
+        await Console.Error.WriteLineAsync($"usage: {CrashWriter.Command} <root> <startNumber> <count> <keys> <walFileSize> [{CrashWriter.TruncateArgument}] | {CrashReader.Command} <root>");
         return UsageExitCode;
     }
 }

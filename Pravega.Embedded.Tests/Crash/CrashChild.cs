@@ -23,6 +23,8 @@ internal sealed class CrashChild : IDisposable
     private readonly TaskCompletionSource _firstAck = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private long? _last;
     private bool _done;
+    private long _cut = -1;
+    private long _truncating = -1;
     private bool _locked;
     private string _tornTail = "";
 
@@ -42,7 +44,7 @@ internal sealed class CrashChild : IDisposable
     public static string DotnetHost =>
         Environment.ProcessPath is { } path && Path.GetFileNameWithoutExtension(path) == "dotnet" ? path : "dotnet";
 
-    public static CrashChild Start(string root, long startNumber, long count, int keys, int walFileSize = Embedded.Tier1.WalOptions.DefaultFileSize)
+    public static CrashChild Start(string root, long startNumber, long count, int keys, int walFileSize = Embedded.Tier1.WalOptions.DefaultFileSize, bool truncate = false)
     {
         var info = new ProcessStartInfo(DotnetHost)
         {
@@ -58,6 +60,7 @@ internal sealed class CrashChild : IDisposable
         info.ArgumentList.Add(count.ToString(CultureInfo.InvariantCulture));
         info.ArgumentList.Add(keys.ToString(CultureInfo.InvariantCulture));
         info.ArgumentList.Add(walFileSize.ToString(CultureInfo.InvariantCulture));
+        if (truncate) info.ArgumentList.Add(CrashWriter.TruncateArgument);
         var process = Process.Start(info) ?? throw new InvalidOperationException($"Could not start {info.FileName}.");
         return new CrashChild(process);
     }
@@ -70,6 +73,12 @@ internal sealed class CrashChild : IDisposable
     public long? Last { get { lock (_gate) return _last; } }
 
     public bool Done { get { lock (_gate) return _done; } }
+
+    /// <summary>The last <c>CUT n</c>: every event numbered below n was truncated, durably; -1 if none.</summary>
+    public long Cut { get { lock (_gate) return _cut; } }
+
+    /// <summary>The last <c>TRUNCATING n</c>: a truncation below n was asked for (it may have happened); -1 if none.</summary>
+    public long Truncating { get { lock (_gate) return _truncating; } }
 
     public bool Locked { get { lock (_gate) return _locked; } }
 
@@ -157,6 +166,14 @@ internal sealed class CrashChild : IDisposable
             else if (parts is ["LAST", var l] && long.TryParse(l, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out long last))
             {
                 _last = last;
+            }
+            else if (parts is ["CUT", var c] && long.TryParse(c, NumberStyles.None, CultureInfo.InvariantCulture, out long cut))
+            {
+                _cut = cut;
+            }
+            else if (parts is ["TRUNCATING", var t] && long.TryParse(t, NumberStyles.None, CultureInfo.InvariantCulture, out long truncating))
+            {
+                _truncating = truncating;
             }
             else if (line == "DONE") _done = true;
             else if (line == "LOCKED") _locked = true;

@@ -94,6 +94,93 @@ public sealed class CrashRecoveryTests(ITestOutputHelper output)
     }
 
     /// <summary>
+    /// The same rounds with a child that also truncates its stream at the tail every few thousand events, with 64 KiB
+    /// WAL files and a Tier-1 bound of four: SIGKILL strikes while files are dropped, recycled, tiered and truncated
+    /// chunks deleted. After each kill the stream holds exactly the events from the last truncation that may have
+    /// happened (the last one printed, or the one asked for when the kill came) to LastEventNumber, each once, in key
+    /// order, and LastEventNumber covers every acknowledgement.
+    /// </summary>
+    [Fact]
+    public async Task AcknowledgedEventsAfterTheLastCutSurviveSigkillWhileTheStoreTruncatesDropsAndRecycles()
+    {
+        const int walFileSize = 64 << 10;
+        int seed = Environment.GetEnvironmentVariable("PRAVEGA_CRASH_SEED") is { } s ? int.Parse(s, CultureInfo.InvariantCulture) : Random.Shared.Next();
+        var random = new Random(seed);
+        string root = NewRoot();
+        try
+        {
+            long last = -1, maxAcked = -1, cut = 0, truncating = 0;
+            for (int round = 0; round <= KilledRounds; round++)
+            {
+                bool kill = round < KilledRounds;
+                string context = $"seed {seed}, round {round} (truncating)";
+                long start = Math.Max(0, last + 1 - Resend);
+                using var child = CrashChild.Start(root, start, kill ? Unbounded : 4 * CrashWriter.TruncateEvery, Keys, walFileSize, truncate: true);
+                if (kill)
+                {
+                    await WaitForFirstAckAsync(child, context);
+                    await Task.Delay(random.Next(300, 1200));
+                    Assert.False(child.HasExited, $"{context}: the child exited before it was killed; {child.Describe()}");
+                    await child.KillAsync();
+                }
+                else
+                {
+                    int exitCode = await child.WaitForExitAsync(ChildTimeout);
+                    Assert.True(exitCode == 0 && child.Done, $"{context}: the last child failed (exit code {exitCode}); {child.Describe()}");
+                }
+                Assert.True(child.UnexpectedLines.Count == 0, $"{context}: {child.Describe()}");
+                Assert.True(child.Last == last, $"{context}: the child recovered LastEventNumber {child.Last}, this process verified {last}");
+                foreach (var (number, _) in child.Acks) maxAcked = Math.Max(maxAcked, number);
+                if (child.Cut >= 0) cut = child.Cut;
+                truncating = Math.Max(cut, child.Truncating);
+                last = await VerifyTruncatedAsync(root, walFileSize, $"verify-{round}", maxAcked, cut, truncating, context);
+                output.WriteLine($"round {round}: {child.Acks.Count} ACKs, cut {cut} (asked {truncating}), LastEventNumber {last}");
+            }
+            Assert.True(cut > 0, $"seed {seed}: no truncation completed");
+        }
+        finally
+        {
+            DeleteRoot(root);
+        }
+    }
+
+    private static async Task<long> VerifyTruncatedAsync(string root, int walFileSize, string group, long maxAcked, long cut, long truncating, string context)
+    {
+        string tier2 = Path.Combine(root, "tier2");
+        var chunksBefore = Directory.Exists(tier2) ? Directory.GetFiles(tier2, "*.chunk", SearchOption.AllDirectories) : [];
+        await using var store = await StreamStore.OpenAsync(CrashWriter.Options(root, walFileSize));
+        await CheckTier2Async(store, tier2, chunksBefore, context);
+        long last;
+        await using (var writer = store.CreateEventWriter(CrashWriter.Scope, CrashWriter.Stream, Serializers.Utf8, new EventWriterOptions { WriterId = CrashWriter.WriterId }))
+        {
+            await writer.FlushAsync();
+            last = writer.LastEventNumber;
+        }
+        Assert.True(last >= maxAcked, $"{context}: LastEventNumber {last} after recovery, but {maxAcked} was acknowledged");
+        await store.ReaderGroups.CreateReaderGroupAsync(CrashWriter.Scope, group, ReaderGroupConfig.ForStream(CrashWriter.Scope, CrashWriter.Stream));
+        await using var reader = store.CreateReader("verifier", CrashWriter.Scope, group, Serializers.Utf8);
+        var numbers = new List<long>();
+        var lastPerKey = new long[Keys];
+        Array.Fill(lastPerKey, -1L);
+        while (true)
+        {
+            var e = await reader.ReadNextEventAsync(TimeSpan.FromSeconds(2));
+            if (!e.HasEvent) break;
+            long n = long.Parse(e.Event!, NumberStyles.None, CultureInfo.InvariantCulture);
+            Assert.True(n > lastPerKey[n % Keys], $"{context}: event {n} read after {lastPerKey[n % Keys]} of its key");
+            lastPerKey[n % Keys] = n;
+            numbers.Add(n);
+        }
+        numbers.Sort();
+        long first = numbers.Count > 0 ? numbers[0] : last + 1;
+        Assert.True(first == cut || first == truncating, $"{context}: the stream starts at event {first}, but the cut is at {cut} (or {truncating}, asked for when the kill came)");
+        Assert.True(numbers.Count == last - first + 1 && (numbers.Count == 0 || numbers[^1] == last),
+            $"{context}: {numbers.Count} events from {first}, expected every one of [{first}, {last}] once");
+        for (int i = 1; i < numbers.Count; i++) Assert.True(numbers[i] == numbers[i - 1] + 1, $"{context}: event {numbers[i - 1] + 1} is missing or {numbers[i]} twice");
+        return last;
+    }
+
+    /// <summary>
     /// Reopens the store and checks it against the writer's contract: LastEventNumber covers every acknowledged
     /// event, and the stream holds each number 0..LastEventNumber exactly once (the child writes consecutive numbers
     /// and durability is prefix-closed), in increasing order per routing key. Returns LastEventNumber.

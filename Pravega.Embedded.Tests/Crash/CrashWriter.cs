@@ -7,7 +7,8 @@ namespace Pravega.Embedded.Tests.Crash;
 /// prints one line per acknowledgement, until it is killed or has written them all. Its output protocol (ASCII, one
 /// line per write syscall, so a SIGKILL can only cut off a line that was never complete):
 /// <c>LAST n</c> (the writer's LastEventNumber at start), <c>ACK n Written|Duplicate</c> (printed only after the
-/// write's task completed successfully, in call order), <c>DONE</c>; or <c>LOCKED</c> alone with exit code
+/// write's task completed successfully, in call order), with truncation <c>TRUNCATING n</c> then <c>CUT n</c> (once
+/// the truncation of every event below n is durable), <c>DONE</c>; or <c>LOCKED</c> alone with exit code
 /// <see cref="LockedExitCode"/> when another process holds the store.
 /// </summary>
 internal static class CrashWriter
@@ -18,6 +19,11 @@ internal static class CrashWriter
     public const string WriterId = "crash-writer";
     public const int SegmentCount = 4;
     public const int LockedExitCode = 3;
+
+    /// <summary>The optional last argument: truncate the stream at its tail every <see cref="TruncateEvery"/> events.</summary>
+    public const string TruncateArgument = "truncate";
+
+    public const int TruncateEvery = 3000;
 
     /// <summary>Writes in flight at once: enough for the log's group commit to batch as under real load.</summary>
     public const int MaxInFlight = 64;
@@ -38,7 +44,8 @@ internal static class CrashWriter
     };
 
     /// <param name="walFileSize">Size of new WAL files: small ones make the store checkpoint at every new file.</param>
-    public static async Task<int> RunAsync(string root, long startNumber, long count, int keys, int walFileSize)
+    /// <param name="truncate">Every <see cref="TruncateEvery"/> events, wait for those in flight and truncate at the tail.</param>
+    public static async Task<int> RunAsync(string root, long startNumber, long count, int keys, int walFileSize, bool truncate = false)
     {
         StreamStore store;
         try
@@ -66,6 +73,14 @@ internal static class CrashWriter
             for (long n = startNumber; n < startNumber + count; n++)
             {
                 if (inFlight.Count == MaxInFlight) await AcknowledgeAsync(inFlight.Dequeue());
+                if (truncate && n > startNumber && n % TruncateEvery == 0)
+                {
+                    while (inFlight.Count > 0) await AcknowledgeAsync(inFlight.Dequeue());
+                    var tail = (await store.Streams.GetStreamInfoAsync(Scope, Stream)).Tail; // every event below n
+                    Print($"TRUNCATING {n}");
+                    await store.Streams.TruncateStreamAsync(Scope, Stream, tail);
+                    Print($"CUT {n}");
+                }
                 inFlight.Enqueue((n, writer.WriteEventAsync(RoutingKey(n, keys), $"{n}", n)));
             }
             while (inFlight.Count > 0) await AcknowledgeAsync(inFlight.Dequeue());
