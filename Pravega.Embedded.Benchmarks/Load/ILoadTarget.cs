@@ -20,7 +20,7 @@ internal sealed class StoreTarget : ILoadTarget
     private StoreTarget(StreamStore store, IEventStreamWriter<byte[]> writer, WalFileCounter files) => (_store, _writer, _files) = (store, writer, files);
 
     /// <summary>WAL files the store moved to so far, and how many of them were not fully zero-filled in time.</summary>
-    public (int Activated, int NotReady) WalFiles => (_files.Activated, _files.NotReady);
+    public (int Activated, int NotReady, int Recycled) WalFiles => (_files.Activated, _files.NotReady, _files.Recycled);
 
     public static async Task<StoreTarget> OpenAsync(string root, int segments, int walFileSize)
     {
@@ -84,7 +84,7 @@ internal sealed class WalTarget : ILoadTarget
             static (_, _, _) => { }, static _ => { });
     }
 
-    public (int Activated, int NotReady) WalFiles => (_files.Activated, _files.NotReady);
+    public (int Activated, int NotReady, int Recycled) WalFiles => (_files.Activated, _files.NotReady, _files.Recycled);
 
     public ValueTask WriteAsync(string routingKey, byte[] evt)
     {

@@ -158,7 +158,7 @@ internal static class LoadRunner
                 var files = WalFiles(targets[s]);
                 string? note = targets[s] is StoreTarget or WalTarget
                     ? $"{workload.Name} {Label(systems[s])}: {files.Activated - filesBefore[s].Activated} WAL files started while measuring, " +
-                      $"{files.NotReady - filesBefore[s].NotReady} of them not fully zero-filled in time"
+                      $"{files.NotReady - filesBefore[s].NotReady} of them not fully zero-filled in time, {files.Recycled - filesBefore[s].Recycled} recycled"
                     : null;
                 results[s] = new LoadResult(workload, systems[s], elapsed[s], histogram, cpu[s], allocated[s], targets[s]!.BytesPerEvent(workload.EventSize), note);
             }
@@ -230,7 +230,7 @@ internal static class LoadRunner
         return fields.Length >= 3 ? $"{fields[0]} {fields[1]} {fields[2]}" : "n/a";
     }
 
-    private static (int Activated, int NotReady) WalFiles(ILoadTarget? target) => target switch
+    private static (int Activated, int NotReady, int Recycled) WalFiles(ILoadTarget? target) => target switch
     {
         StoreTarget st => st.WalFiles,
         WalTarget wt => wt.WalFiles,
