@@ -89,20 +89,11 @@ internal static class MemoryRunner
         using var process = Process.GetCurrentProcess();
         long rss = process.WorkingSet64;
         long indexed = store.Runtime.Container.IndexedEvents;
-        long wal = Bytes(options.Tier1Directories[0], "wal-*");
-        long tier2 = Bytes(options.Tier2Directory!, "*.chunk");
+        long wal = DiskUsage.Bytes(options.Tier1Directories[0], "wal-*");
+        long tier2 = DiskUsage.Bytes(options.Tier2Directory!, "*.chunk");
         string line = string.Create(CultureInfo.InvariantCulture,
             $"| {written:N0} | {read:N0} | {elapsed.TotalSeconds:F0} | {heap >> 20} | {rss >> 20} | {indexed:N0} | {wal >> 20} | {tier2 >> 20} |");
         Console.WriteLine(line);
         Console.Error.WriteLine(line);
     }
-
-    private static long Bytes(string directory, string pattern) =>
-        Directory.Exists(directory)
-            ? Directory.GetFiles(directory, pattern, SearchOption.AllDirectories).Sum(f =>
-            {
-                var file = new FileInfo(f);
-                return file.Exists ? file.Length : 0;
-            })
-            : 0;
 }

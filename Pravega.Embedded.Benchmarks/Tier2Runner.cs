@@ -211,25 +211,10 @@ internal static class Tier2Runner
     {
         var files = Directory.GetFiles(tier2, "*.chunk", SearchOption.AllDirectories);
         Array.Sort(files, StringComparer.Ordinal);
-        var buffer = GC.AllocateUninitializedArray<byte>(1 << 20, pinned: true);
-        long total = 0;
-        var watch = Stopwatch.StartNew();
-        foreach (string path in files)
-        {
-            using var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, FileOptions.SequentialScan);
-            long offset = 0;
-            int n;
-            while ((n = RandomAccess.Read(handle, buffer, offset)) > 0) offset += n;
-            total += offset;
-        }
-        return (total, watch.Elapsed);
+        return Read.RawSequentialRead.ReadFiles(files);
     }
 
-    private static long WalBytes(string mirror) => Directory.GetFiles(mirror, "wal-*").Sum(f =>
-    {
-        var file = new FileInfo(f);
-        return file.Exists ? file.Length : 0;
-    });
+    private static long WalBytes(string mirror) => DiskUsage.Bytes(mirror, "wal-*");
 
     private static double Median(IEnumerable<double> values)
     {

@@ -16,6 +16,12 @@ internal static class RawSequentialRead
     {
         var files = Directory.GetFiles(mirror, "wal-*.log");
         Array.Sort(files, StringComparer.Ordinal); // zero-padded sequence numbers: log order
+        return ReadFiles(files);
+    }
+
+    /// <summary>Reads <paramref name="files"/> whole, in order; returns the bytes read and the wall time.</summary>
+    public static (long Bytes, TimeSpan Elapsed) ReadFiles(string[] files)
+    {
         var buffer = GC.AllocateUninitializedArray<byte>(ReadSize, pinned: true);
         long total = 0;
         long start = Stopwatch.GetTimestamp();

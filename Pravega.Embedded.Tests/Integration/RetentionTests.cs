@@ -150,12 +150,7 @@ public sealed class RetentionTests : IDisposable
             Assert.InRange(await RemainingAsync(store, "t"), Keep, Keep + (2 * 1004));
     }
 
-    /// <summary>The bytes of a mirror's log files (a file dropped while this looks counts as gone).</summary>
-    private static long WalBytes(string mirror) => Directory.GetFiles(mirror, "wal-*").Sum(f =>
-    {
-        var file = new FileInfo(f);
-        return file.Exists ? file.Length : 0;
-    });
+    private static long WalBytes(string mirror) => DiskUsage.Bytes(mirror, "wal-*");
 
     [Fact]
     public async Task By_size_applies_after_reopen_and_not_to_sealed_streams()

@@ -16,14 +16,7 @@ public sealed class ScaleTests(ITestOutputHelper output) : IDisposable
 
     public void Dispose() => _dir.Dispose();
 
-    private static long Bytes(string directory, string pattern) =>
-        Directory.Exists(directory)
-            ? Directory.GetFiles(directory, pattern, SearchOption.AllDirectories).Sum(f =>
-            {
-                var file = new FileInfo(f);
-                return file.Exists ? file.Length : 0;
-            })
-            : 0;
+    private static long Bytes(string directory, string pattern) => DiskUsage.Bytes(directory, pattern);
 
     private static string Event(long i) => i.ToString("D10", CultureInfo.InvariantCulture) + new string('x', 1000);
 

@@ -44,12 +44,7 @@ public sealed class TieringTests : IDisposable
         await Task.WhenAll(pending);
     }
 
-    /// <summary>The bytes of a mirror's log files (a file dropped while this looks counts as gone).</summary>
-    private static long WalBytes(string mirror) => Directory.GetFiles(mirror, "wal-*").Sum(f =>
-    {
-        var file = new FileInfo(f);
-        return file.Exists ? file.Length : 0;
-    });
+    private static long WalBytes(string mirror) => DiskUsage.Bytes(mirror, "wal-*");
 
     private int Chunks(string? under = null) =>
         Directory.Exists(under ?? Tier2) ? Directory.GetFiles(under ?? Tier2, "*.chunk", SearchOption.AllDirectories).Length : 0;

@@ -35,6 +35,9 @@ internal sealed class SegmentReader
     /// <exception cref="ObjectDisposedException">The reader is closed (the store is disposing).</exception>
     public SegmentRead<T> ReadEvent<T>(Segment segment, long offset, ISerializer<T> serializer, TierBlock? hint = null)
     {
+        // A reader going through tiered bytes holds the block it reads: no index search (the index no longer has them).
+        if (hint is not null && offset >= segment.StartOffset && offset < segment.TieredLength && hint.Answers(segment, offset))
+            return ReadTiered(segment, offset, serializer, hint);
         if (!segment.TryFind(offset, out var entry))
         {
             // Truncation is checked after the lookup failed, so a truncation made durable meanwhile is reported as such.

@@ -340,6 +340,13 @@ internal sealed partial class SegmentTierer : IAsyncDisposable
         }
         lock (_container.Lock)
         {
+            if (segment.IsDeleted)
+            {
+                // Deleted during the pass: what it wrote goes with the rest, once the deletion is durable (at or before now).
+                long deletion = _container.Log.LastAppendedLsn;
+                lock (_lock) _deleted.Add((segment.TierPrefix, deletion));
+                return false;
+            }
             segment.View = writer.Manifest.Snapshot();
             if (_container.RecordTiered(segment, to) == 0) return false;
         }

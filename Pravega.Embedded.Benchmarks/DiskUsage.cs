@@ -1,0 +1,15 @@
+namespace Pravega.Embedded.Benchmarks;
+
+/// <summary>Bytes of the files matching a pattern under a directory, as the runners sample them while a store runs.</summary>
+internal static class DiskUsage
+{
+    /// <summary>The bytes of the files matching <paramref name="pattern"/> under <paramref name="directory"/> (recursively); a file removed while this looks counts as gone.</summary>
+    public static long Bytes(string directory, string pattern) =>
+        Directory.Exists(directory)
+            ? Directory.GetFiles(directory, pattern, SearchOption.AllDirectories).Sum(f =>
+            {
+                var file = new FileInfo(f);
+                return file.Exists ? file.Length : 0;
+            })
+            : 0;
+}
