@@ -190,6 +190,26 @@ public sealed class TieringTests : IDisposable
     }
 
     [Fact]
+    public async Task A_damaged_manifest_makes_the_store_refuse_to_open_and_nothing_is_deleted()
+    {
+        await using (var store = await StreamStore.OpenAsync(Options))
+        {
+            await store.CreateStreamAsync("s", "t", segments: 1);
+            await WriteAsync(store, "t", 0, 3000);
+            await CaughtUpAsync(store);
+        }
+        string manifest = Directory.GetFiles(Path.Combine(Tier2, "s", "t"), "manifest", SearchOption.AllDirectories).Single();
+        var bytes = await File.ReadAllBytesAsync(manifest);
+        await File.WriteAllBytesAsync(manifest, bytes[..(bytes.Length / 2)]); // committed records lost
+        var before = Directory.GetFiles(_dir.Root, "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal).ToList();
+
+        var refused = await Assert.ThrowsAsync<StorageCorruptedException>(() => StreamStore.OpenAsync(Options));
+        Assert.Contains("manifest", refused.Message, StringComparison.Ordinal);
+        var after = Directory.GetFiles(_dir.Root, "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal).ToList();
+        Assert.Equal(before.Where(f => f.Contains("tier2", StringComparison.Ordinal)), after.Where(f => f.Contains("tier2", StringComparison.Ordinal))); // no chunk swept
+    }
+
+    [Fact]
     public async Task Chunks_and_manifests_no_committed_metadata_refers_to_are_removed_at_open()
     {
         await using (var store = await StreamStore.OpenAsync(Options))

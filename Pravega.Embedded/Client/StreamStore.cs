@@ -59,13 +59,31 @@ public sealed partial class StreamStore : IStreamStore
     /// <exception cref="ArgumentNullException"><paramref name="options"/> is null.</exception>
     /// <exception cref="ArgumentException">An option is invalid.</exception>
     /// <exception cref="DataDirectoryLockedException">A directory is in use by another open store.</exception>
-    /// <exception cref="StorageCorruptedException">No mirror holds a valid copy of some record.</exception>
+    /// <exception cref="StorageCorruptedException">
+    /// No mirror holds a valid copy of some record, or Tier-2 does not describe the bytes the store recorded as tiered
+    /// (a manifest or chunk damaged or removed); Tier-2 is then left as it was.
+    /// </exception>
     public static Task<StreamStore> OpenAsync(StreamStoreOptions options, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         ct.ThrowIfCancellationRequested();
-        return Task.Run(() => Open(options), ct);
+        return Task.Run(async () =>
+        {
+            var store = Open(options);
+            if (options.SteppedLog || store.Runtime.Container.Tierer is not { } tierer) return store; // stepped: the test runs the first round
+            try
+            {
+                // Every manifest is loaded (and orphans swept) before the store is handed out: damage refuses the open.
+                await tierer.Ready.ConfigureAwait(false);
+            }
+            catch
+            {
+                await store.DisposeAsync().ConfigureAwait(false);
+                throw;
+            }
+            return store;
+        }, ct);
     }
 
     private static StreamStore Open(StreamStoreOptions options)

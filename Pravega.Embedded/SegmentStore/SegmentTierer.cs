@@ -141,7 +141,7 @@ internal sealed partial class SegmentTierer : IAsyncDisposable
 #pragma warning restore CA1031
             {
                 TieringLog.RoundFailed(_logger, e);
-                if (!_ready.Task.IsCompleted) return;
+                if (!_ready.Task.IsCompletedSuccessfully) return; // the start failed: nothing is tiered (the open refuses)
             }
             try
             {
