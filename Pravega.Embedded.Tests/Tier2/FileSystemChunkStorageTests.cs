@@ -118,3 +118,73 @@ public sealed class FileSystemChunkStorageTests : IDisposable
         Assert.Equal(0, await after.GetLengthAsync(empty, default));
     }
 }
+
+/// <summary>The storage keeps a bounded number of chunks open however many it writes.</summary>
+public sealed class FileSystemChunkStorageHandleTests
+{
+    [Fact]
+    public async Task At_most_MaxWriteHandles_chunks_are_open_and_a_closed_one_still_appends_and_syncs()
+    {
+        var device = new CountingDevice(new SimulatedDevice(new Random(3)));
+        await using var storage = new FileSystemChunkStorage(device, "/t2");
+        var names = Enumerable.Range(0, 3 * FileSystemChunkStorage.MaxWriteHandles)
+            .Select(i => ChunkNames.DataChunk(ChunkNames.SegmentPrefix("sc", "st", 1, i), 0, Guid.NewGuid())).ToList();
+        foreach (string name in names)
+        {
+            await storage.CreateAsync(name, default);
+            await storage.AppendAsync(name, 0, "abc"u8.ToArray(), default);
+            Assert.True(device.Open <= FileSystemChunkStorage.MaxWriteHandles, $"{device.Open} handles open");
+        }
+        await storage.AppendAsync(names[0], 3, "def"u8.ToArray(), default); // its handle was closed long ago
+        await storage.SyncAsync(names[0], default);
+        var buffer = new byte[6];
+        Assert.Equal(6, await storage.ReadAsync(names[0], 0, buffer, default));
+        Assert.Equal("abcdef"u8.ToArray(), buffer);
+        Assert.True(device.Open <= FileSystemChunkStorage.MaxWriteHandles);
+    }
+
+    /// <summary>A device that counts the files open through it.</summary>
+    private sealed class CountingDevice(IStorageDevice inner) : IStorageDevice
+    {
+        private int _open;
+
+        public int Open => Volatile.Read(ref _open);
+
+        public void CreateDirectory(string path) => inner.CreateDirectory(path);
+        public bool DirectoryExists(string path) => inner.DirectoryExists(path);
+        public IReadOnlyList<string> ListFiles(string directory) => inner.ListFiles(directory);
+        public IReadOnlyList<string> ListDirectories(string directory) => inner.ListDirectories(directory);
+        public void DeleteDirectory(string path) => inner.DeleteDirectory(path);
+        public bool FileExists(string path) => inner.FileExists(path);
+        public void DeleteFile(string path) => inner.DeleteFile(path);
+        public void RenameFile(string source, string destination) => inner.RenameFile(source, destination);
+        public void SyncDirectory(string path) => inner.SyncDirectory(path);
+        public IDisposable LockDirectory(string path) => inner.LockDirectory(path);
+
+        public IDeviceFile OpenFile(string path, DeviceOpenMode mode)
+        {
+            var file = inner.OpenFile(path, mode);
+            Interlocked.Increment(ref _open);
+            return new Counted(file, this);
+        }
+
+        private sealed class Counted(IDeviceFile inner, CountingDevice owner) : IDeviceFile
+        {
+            private int _disposed;
+
+            public string Path => inner.Path;
+            public long Length => inner.Length;
+            public int Read(Span<byte> destination, long offset) => inner.Read(destination, offset);
+            public void Write(ReadOnlySpan<byte> source, long offset) => inner.Write(source, offset);
+            public void Flush() => inner.Flush();
+            public void Allocate(long length) => inner.Allocate(length);
+            public DeviceMapping Map(int length) => inner.Map(length);
+
+            public void Dispose()
+            {
+                if (Interlocked.Exchange(ref _disposed, 1) == 0) Interlocked.Decrement(ref owner._open);
+                inner.Dispose();
+            }
+        }
+    }
+}

@@ -8,16 +8,21 @@ namespace Pravega.Embedded.Tier2;
 /// <see cref="IStorageDevice"/> (tests: the simulated device with power failures): a chunk named <c>a/b/c</c> is the
 /// file <c>root/a/b/c</c>. Creating a chunk creates its directories durably and syncs the directory that holds the new
 /// entry; deleting one syncs it too and removes directories left empty. The calls do their I/O on the calling thread
-/// (the tierer's own), and complete synchronously.
+/// (the tierer's own), and complete synchronously. At most <see cref="MaxWriteHandles"/> chunks are kept open for
+/// appends (least recently used closed first: a sync through a later handle still makes every appended byte durable).
 /// </summary>
 internal sealed class FileSystemChunkStorage : IChunkStorage
 {
     private readonly IStorageDevice _device;
     private readonly string _root;
     private readonly Lock _sync = new();
-    private readonly Dictionary<string, IDeviceFile> _writing = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, LinkedListNode<(string Name, IDeviceFile File)>> _writing = new(StringComparer.Ordinal);
+    private readonly LinkedList<(string Name, IDeviceFile File)> _recent = new(); // write handles, most recently used first
     private readonly HashSet<string> _sealed = new(StringComparer.Ordinal);
-    private bool _disposed;
+    private volatile bool _disposed;
+
+    /// <summary>Chunks kept open for appends at once (a store tiering many segments must not hold a descriptor per chunk).</summary>
+    public const int MaxWriteHandles = 64;
 
     public FileSystemChunkStorage(IStorageDevice device, string root)
     {
@@ -48,7 +53,7 @@ internal sealed class FileSystemChunkStorage : IChunkStorage
                 file.Dispose();
                 throw;
             }
-            _writing.Add(name, file);
+            Remember(name, file);
             _sealed.Remove(name);
         }
         return default;
@@ -57,11 +62,7 @@ internal sealed class FileSystemChunkStorage : IChunkStorage
     public ValueTask AppendAsync(string name, long offset, ReadOnlyMemory<byte> data, CancellationToken ct)
     {
         ct.ThrowIfCancellationRequested();
-        var file = WriteHandle(name);
-        long length = file.Length;
-        if (offset != length)
-            throw new InvalidOperationException($"An append to chunk '{name}' must start at its length {length}, not at {offset}.");
-        file.Write(data.Span, offset);
+        Append(name, offset, data.Span);
         return default;
     }
 
@@ -72,12 +73,12 @@ internal sealed class FileSystemChunkStorage : IChunkStorage
         lock (_sync)
         {
             ThrowIfDisposed();
-            _writing.TryGetValue(name, out file);
-        }
-        if (file is not null)
-        {
-            file.Flush();
-            return default;
+            file = _writing.TryGetValue(name, out var node) ? node.Value.File : null;
+            if (file is not null)
+            {
+                file.Flush(); // under the lock: the handle is not closed meanwhile
+                return default;
+            }
         }
         using var opened = OpenExisting(name);
         opened.Flush();
@@ -91,8 +92,7 @@ internal sealed class FileSystemChunkStorage : IChunkStorage
         lock (_sync)
         {
             ThrowIfDisposed();
-            if (_writing.Remove(name, out var file)) file.Dispose();
-            else if (!_device.FileExists(path)) throw new ChunkNotFoundException(name);
+            if (!Forget(name) && !_device.FileExists(path)) throw new ChunkNotFoundException(name);
             _sealed.Add(name);
         }
         return default;
@@ -113,7 +113,7 @@ internal sealed class FileSystemChunkStorage : IChunkStorage
         lock (_sync)
         {
             ThrowIfDisposed();
-            if (_writing.TryGetValue(name, out var file)) return new ValueTask<long?>(file.Length);
+            if (_writing.TryGetValue(name, out var node)) return new ValueTask<long?>(node.Value.File.Length);
             if (!_device.FileExists(path)) return new ValueTask<long?>((long?)null);
         }
         try
@@ -134,7 +134,7 @@ internal sealed class FileSystemChunkStorage : IChunkStorage
         lock (_sync)
         {
             ThrowIfDisposed();
-            if (_writing.Remove(name, out var file)) file.Dispose();
+            Forget(name);
             _sealed.Remove(name);
             if (!_device.FileExists(path)) return default;
             string parent = Path.GetDirectoryName(path)!;
@@ -169,8 +169,9 @@ internal sealed class FileSystemChunkStorage : IChunkStorage
         {
             if (_disposed) return default;
             _disposed = true;
-            foreach (var file in _writing.Values) file.Dispose();
+            foreach (var (_, file) in _recent) file.Dispose();
             _writing.Clear();
+            _recent.Clear();
         }
         return default;
     }
@@ -195,25 +196,62 @@ internal sealed class FileSystemChunkStorage : IChunkStorage
         }
     }
 
-    private IDeviceFile WriteHandle(string name)
+    /// <summary>
+    /// Appends under the lock (so the handle is not closed meanwhile), through the chunk's write handle, opened and
+    /// remembered if it is not open.
+    /// </summary>
+    private void Append(string name, long offset, ReadOnlySpan<byte> data)
     {
         string path = PathOf(name);
         lock (_sync)
         {
             ThrowIfDisposed();
             if (_sealed.Contains(name)) throw new InvalidOperationException($"The chunk '{name}' is sealed: it takes no more appends.");
-            if (_writing.TryGetValue(name, out var file)) return file;
-            if (!_device.FileExists(path)) throw new ChunkNotFoundException(name);
-            file = _device.OpenFile(path, DeviceOpenMode.OpenExisting);
-            _writing.Add(name, file);
-            return file;
+            IDeviceFile file;
+            if (_writing.TryGetValue(name, out var node))
+            {
+                file = node.Value.File;
+                _recent.Remove(node);
+                _recent.AddFirst(node);
+            }
+            else
+            {
+                if (!_device.FileExists(path)) throw new ChunkNotFoundException(name);
+                file = _device.OpenFile(path, DeviceOpenMode.OpenExisting);
+                Remember(name, file);
+            }
+            long length = file.Length;
+            if (offset != length)
+                throw new InvalidOperationException($"An append to chunk '{name}' must start at its length {length}, not at {offset}.");
+            file.Write(data, offset);
         }
+    }
+
+    /// <summary>Keeps a write handle (lock held), closing the least recently used beyond <see cref="MaxWriteHandles"/>.</summary>
+    private void Remember(string name, IDeviceFile file)
+    {
+        _writing[name] = _recent.AddFirst((name, file));
+        while (_recent.Count > MaxWriteHandles && _recent.Last is { } oldest)
+        {
+            _recent.RemoveLast();
+            _writing.Remove(oldest.Value.Name);
+            oldest.Value.File.Dispose();
+        }
+    }
+
+    /// <summary>Closes the chunk's write handle if it has one (lock held).</summary>
+    private bool Forget(string name)
+    {
+        if (!_writing.Remove(name, out var node)) return false;
+        _recent.Remove(node);
+        node.Value.File.Dispose();
+        return true;
     }
 
     private IDeviceFile OpenExisting(string name)
     {
         string path = PathOf(name);
-        lock (_sync) ThrowIfDisposed();
+        ThrowIfDisposed(); // no lock: reads do not wait behind an append or a sync, which hold it
         try
         {
             return _device.OpenFile(path, DeviceOpenMode.OpenExisting);
