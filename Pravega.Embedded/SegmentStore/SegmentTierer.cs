@@ -145,6 +145,8 @@ internal sealed partial class SegmentTierer : IAsyncDisposable
             }
             try
             {
+                // Idle rounds are paced: a signal comes with every commit, and a round looks at every untiered segment.
+                await Task.Delay(_options.IdlePace, ct).ConfigureAwait(false);
                 await next.WaitAsync(_options.IdleRecheck, ct).ConfigureAwait(false);
             }
             catch (TimeoutException)
@@ -178,9 +180,16 @@ internal sealed partial class SegmentTierer : IAsyncDisposable
         {
             string prefix = segment.TierPrefix;
             string manifestName = ChunkNames.Manifest(prefix);
-            var manifest = existing.Contains(manifestName)
-                ? SegmentManifest.Load(await ReadAllAsync(manifestName, ct).ConfigureAwait(false), _container.Log.StoreId, start, tiered, manifestName)
-                : SegmentManifest.Load([], _container.Log.StoreId, start, tiered, manifestName);
+            if (!existing.Contains(manifestName))
+            {
+                // Nothing of it was ever tiered (or a deletion removed it): its writer is made at its first pass.
+                if (tiered > start)
+                    throw new StorageCorruptedException(
+                        $"Segment {segment.SegmentId} of {segment.Scope}/{segment.Stream} has {tiered - start} bytes recorded as tiered, but its Tier-2 manifest '{manifestName}' is gone.",
+                        directory: null, manifestName, offset: null, lsn: null);
+                continue;
+            }
+            var manifest = SegmentManifest.Load(await ReadAllAsync(manifestName, ct).ConfigureAwait(false), _container.Log.StoreId, start, tiered, manifestName);
             live[prefix] = manifest;
             var writer = new SegmentTierWriter(_storage, _container.Log.StoreId, prefix, manifest, _options.MaxChunkBytes, _options.NewIds);
             lock (_lock) _writers[segment] = writer;
@@ -445,6 +454,9 @@ internal sealed record TieringOptions
 
     /// <summary>Blocks read ahead (in the background) of a block a reader loads; 0 for a stepped log (no threads).</summary>
     public int ReadAheadBlocks { get; init; } = 2;
+
+    /// <summary>After a round that found nothing to do, the next one waits at least this long.</summary>
+    public TimeSpan IdlePace { get; init; } = TimeSpan.FromMilliseconds(50);
 
     /// <summary>How often an idle tierer looks again without a signal.</summary>
     public TimeSpan IdleRecheck { get; init; } = TimeSpan.FromSeconds(1);
