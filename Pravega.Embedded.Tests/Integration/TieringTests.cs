@@ -70,6 +70,15 @@ public sealed class TieringTests : IDisposable
         Assert.Fail($"Tiering did not catch up: WAL bytes per mirror {string.Join(", ", Mirrors.Select(WalBytes))}.");
     }
 
+    /// <summary>A one-segment stream given <paramref name="count"/> events, tiering caught up, the store closed.</summary>
+    private async Task WriteTieredAndCloseAsync(int count)
+    {
+        await using var store = await StreamStore.OpenAsync(Options);
+        await store.CreateStreamAsync("s", "t", segments: 1);
+        await WriteAsync(store, "t", 0, count);
+        await CaughtUpAsync(store);
+    }
+
     private static async Task Eventually(Func<bool> condition, string what)
     {
         for (int attempt = 0; attempt < 600 && !condition(); attempt++) await Task.Delay(50);
@@ -192,12 +201,7 @@ public sealed class TieringTests : IDisposable
     [Fact]
     public async Task A_damaged_manifest_makes_the_store_refuse_to_open_and_nothing_is_deleted()
     {
-        await using (var store = await StreamStore.OpenAsync(Options))
-        {
-            await store.CreateStreamAsync("s", "t", segments: 1);
-            await WriteAsync(store, "t", 0, 3000);
-            await CaughtUpAsync(store);
-        }
+        await WriteTieredAndCloseAsync(3000);
         string manifest = Directory.GetFiles(Path.Combine(Tier2, "s", "t"), "manifest", SearchOption.AllDirectories).Single();
         var bytes = await File.ReadAllBytesAsync(manifest);
         await File.WriteAllBytesAsync(manifest, bytes[..(bytes.Length / 2)]); // committed records lost
@@ -212,12 +216,7 @@ public sealed class TieringTests : IDisposable
     [Fact]
     public async Task Chunks_and_manifests_no_committed_metadata_refers_to_are_removed_at_open()
     {
-        await using (var store = await StreamStore.OpenAsync(Options))
-        {
-            await store.CreateStreamAsync("s", "t", segments: 1);
-            await WriteAsync(store, "t", 0, 3000);
-            await CaughtUpAsync(store);
-        }
+        await WriteTieredAndCloseAsync(3000);
         string segmentDir = Directory.GetDirectories(Path.Combine(Tier2, "s", "t")).Single();
         string orphan = Path.Combine(segmentDir, "0000000000000000000-" + Guid.NewGuid().ToString("N") + ".chunk");
         await File.WriteAllBytesAsync(orphan, new byte[100]); // a pass that created a chunk and never committed it
