@@ -104,7 +104,7 @@ internal sealed class TierReadCache
     {
         long block = TierBlocks.Of(offset);
         var (from, to) = view.EventsOf(block, segment.StartOffset);
-        var bytes = new byte[checked((int)(to - from))];
+        var bytes = GC.AllocateUninitializedArray<byte>(checked((int)(to - from))); // every byte is read into it
         long position = from;
         while (position < to)
         {
