@@ -154,6 +154,10 @@ internal static class Tier2Runner
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| raw sequential read of the chunk files (1 MiB reads) | {rawMbps:N0} |"));
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| store reader, Serializers.Bytes (payload bytes) | {storeMbps:N0} |"));
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| store / raw | {storeMbps / rawMbps:F2}x |"));
+            // The reader's own cost per event: a deserializer that copies nothing (the event's length only).
+            var (lengthBytes, lengthElapsed) = await ReadStoreAsync(store, events, "catchup-length", Read.LengthOnlySerializer.Instance, static n => n);
+            double lengthMbps = lengthBytes / lengthElapsed.TotalSeconds / 1e6;
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| store reader, length only (no copy of the event), one round | {lengthMbps:N0} ({lengthMbps / rawMbps:F2}x) |"));
 
             // Cold: what Tier-2 is for (data read long after it was written). The store is reopened after the drop, so
             // neither its block cache nor mapped pages hold anything.
@@ -186,11 +190,13 @@ internal static class Tier2Runner
         }
     }
 
-    private static async Task<(long Bytes, TimeSpan Elapsed)> ReadStoreAsync(StreamStore store, long events, int round)
+    private static Task<(long Bytes, TimeSpan Elapsed)> ReadStoreAsync(StreamStore store, long events, int round) =>
+        ReadStoreAsync(store, events, "catchup-" + round.ToString(CultureInfo.InvariantCulture), Serializers.Bytes, static b => b.Length);
+
+    private static async Task<(long Bytes, TimeSpan Elapsed)> ReadStoreAsync<T>(StreamStore store, long events, string group, ISerializer<T> serializer, Func<T, int> length)
     {
-        string group = "catchup-" + round.ToString(CultureInfo.InvariantCulture);
         await store.ReaderGroups.CreateReaderGroupAsync("s", group, ReaderGroupConfig.ForStream("s", "t"));
-        await using var reader = store.CreateReader("r", "s", group, Serializers.Bytes);
+        await using var reader = store.CreateReader("r", "s", group, serializer);
         long bytes = 0, read = 0;
         var watch = Stopwatch.StartNew();
         while (read < events)
@@ -201,7 +207,7 @@ internal static class Tier2Runner
                 if (e.IsCheckpoint) continue;
                 throw new InvalidOperationException($"read {read:N0} of {events:N0} events, then nothing");
             }
-            bytes += e.Event!.Length;
+            bytes += length(e.Event!);
             read++;
         }
         return (bytes, watch.Elapsed);
