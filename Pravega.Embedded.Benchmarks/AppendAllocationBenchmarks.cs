@@ -42,7 +42,7 @@ public class AppendAllocationBenchmarks
     {
         _root = NewRoot();
         _container = SegmentContainer.Open(new WalOptions { Directories = Mirrors(_root) }, new NoMetadata());
-        lock (_container.Lock) _segment = _container.CreateSegment(1, 1);
+        lock (_container.Lock) _segment = _container.CreateSegment(1, 1, "bench", "append");
     }
 
     [GlobalSetup(Target = nameof(Writer_WriteEventAsync))]

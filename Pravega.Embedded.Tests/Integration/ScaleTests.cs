@@ -16,8 +16,6 @@ public sealed class ScaleTests(ITestOutputHelper output) : IDisposable
 
     public void Dispose() => _dir.Dispose();
 
-    private static long Bytes(string directory, string pattern) => DiskUsage.Bytes(directory, pattern);
-
     private static string Event(long i) => i.ToString("D10", CultureInfo.InvariantCulture) + new string('x', 1000);
 
     private static string Key(long i) => "k" + (i % 32).ToString(CultureInfo.InvariantCulture);
@@ -40,7 +38,7 @@ public sealed class ScaleTests(ITestOutputHelper output) : IDisposable
                 {
                     pending.Enqueue(writer.WriteEventAsync(Key(i), Event(i)));
                     if (pending.Count >= 256) await pending.Dequeue();
-                    if (i % 20_000 == 0) peak = Math.Max(peak, options.Tier1Directories.Max(m => Bytes(m, "wal-*")));
+                    if (i % 20_000 == 0) peak = Math.Max(peak, options.Tier1Directories.Max(m => DiskUsage.Bytes(m, "wal-*")));
                 }
                 while (pending.Count > 0) await pending.Dequeue();
             }
@@ -49,8 +47,8 @@ public sealed class ScaleTests(ITestOutputHelper output) : IDisposable
             Assert.True(peak <= Bound + File, $"a mirror held {peak >> 20} MiB");
             await ReadInKeyOrderAsync(store, count, "g1");
         }
-        output.WriteLine($"Tier-2 holds {Bytes(options.Tier2Directory!, "*.chunk") >> 20} MiB; mirrors {string.Join(", ", options.Tier1Directories.Select(m => Bytes(m, "wal-*") >> 20))} MiB");
-        foreach (string mirror in options.Tier1Directories) Assert.True(Bytes(mirror, "wal-*") <= Bound + File, $"{mirror}: {Bytes(mirror, "wal-*") >> 20} MiB");
+        output.WriteLine($"Tier-2 holds {DiskUsage.Bytes(options.Tier2Directory!, "*.chunk") >> 20} MiB; mirrors {string.Join(", ", options.Tier1Directories.Select(m => DiskUsage.Bytes(m, "wal-*") >> 20))} MiB");
+        foreach (string mirror in options.Tier1Directories) Assert.True(DiskUsage.Bytes(mirror, "wal-*") <= Bound + File, $"{mirror}: {DiskUsage.Bytes(mirror, "wal-*") >> 20} MiB");
 
         watch.Restart();
         await using (var store = await StreamStore.OpenAsync(options))
@@ -98,7 +96,7 @@ public sealed class ScaleTests(ITestOutputHelper output) : IDisposable
                 await Task.WhenAll(pending);
                 clock.Advance(TimeSpan.FromSeconds(10));
                 await store.Retention.WhenIdleAsync();
-                long total = options.Tier1Directories.Sum(m => Bytes(m, "wal-*")) / options.Tier1Directories.Count + Bytes(options.Tier2Directory!, "*");
+                long total = options.Tier1Directories.Sum(m => DiskUsage.Bytes(m, "wal-*")) / options.Tier1Directories.Count + DiskUsage.Bytes(options.Tier2Directory!, "*");
                 peak = Math.Max(peak, total);
             }
         }

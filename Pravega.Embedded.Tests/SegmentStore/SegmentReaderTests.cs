@@ -23,7 +23,7 @@ public sealed class SegmentReaderTests : IAsyncLifetime
         _container = SegmentContainer.Open(new WalOptions { Directories = [Path.Combine(_root, "tier1-0")], FileSize = 1 << 20, PreZeroFiles = false },
                                            new NoMetadata());
         _reader = new SegmentReader(_container, Owner);
-        lock (_container.Lock) _segment = _container.CreateSegment(1, 0);
+        lock (_container.Lock) _segment = _container.CreateSegment(1, 0, "scope", "stream");
         return Task.CompletedTask;
     }
 

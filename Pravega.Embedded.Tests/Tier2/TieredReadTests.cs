@@ -69,7 +69,7 @@ public sealed class TieredReadTests
         }
         Assert.Equal(total, manifest.TieredLength);
 
-        var reloaded = SegmentManifest.Load(await ReadAllAsync(storage, ChunkNames.Manifest(prefix)), Store, 0, total, "m");
+        var reloaded = SegmentManifest.Load((await storage.ReadAllAsync(ChunkNames.Manifest(prefix), default))!, Store, 0, total, "m");
         foreach (var view in new[] { manifest.Snapshot(), reloaded.Snapshot() })
         {
             Assert.Equal(manifest.Snapshot().Boundaries, view.Boundaries);
@@ -81,7 +81,7 @@ public sealed class TieredReadTests
         var freed = manifest.TruncateTo(starts[cut]);
         foreach (string chunk in freed) await storage.DeleteAsync(chunk, default);
         segment.MakeTruncationDurable(starts[cut]);
-        var truncated = SegmentManifest.Load(await ReadAllAsync(storage, ChunkNames.Manifest(prefix)), Store, starts[cut], total, "m");
+        var truncated = SegmentManifest.Load((await storage.ReadAllAsync(ChunkNames.Manifest(prefix), default))!, Store, starts[cut], total, "m");
         await VerifyAsync(storage, segment, truncated.Snapshot(), all, starts, cut, rng);
     }
 
@@ -111,13 +111,5 @@ public sealed class TieredReadTests
                 found = (await cache.LoadAsync(segment, view, Math.Max(TierBlocks.StartOf(b), starts[first]), default)).GreatestStartAtOrBefore(offset);
             Assert.Equal(expected, found);
         }
-    }
-
-    private static async Task<byte[]> ReadAllAsync(IChunkStorage storage, string name)
-    {
-        var bytes = new byte[(int)(await storage.GetLengthAsync(name, default))!];
-        int done = 0;
-        while (done < bytes.Length) done += await storage.ReadAsync(name, done, bytes.AsMemory(done), default);
-        return bytes;
     }
 }

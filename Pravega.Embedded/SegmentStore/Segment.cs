@@ -197,6 +197,12 @@ internal sealed class Segment
     public long FirstUntiered => Math.Max(AcceptedStartOffset, AcceptedTieredLength);
 
     /// <summary>
+    /// Where the next tiering pass starts (container lock): the tiered length, or the durable start when a truncation
+    /// passed it (never a start a crash could take back: a pass that skips bytes relies on their truncation).
+    /// </summary>
+    public long TierFrom => Math.Max(StartOffset, AcceptedTieredLength);
+
+    /// <summary>
     /// A segment restored from a checkpoint: nothing is indexed yet, and its bytes from <paramref name="liveOffset"/> on
     /// are indexed again as replay meets their records (replay only; the truncation came with the checkpoint); the bytes
     /// below <paramref name="tieredLength"/> are in Tier-2.

@@ -95,7 +95,7 @@ internal sealed partial class SegmentContainer : IAsyncDisposable
 
     // ---- segments (called by the metadata log under the lock) ----
 
-    public Segment CreateSegment(long streamId, long segmentId, string scope = "scope", string stream = "stream")
+    public Segment CreateSegment(long streamId, long segmentId, string scope, string stream)
     {
         var segment = new Segment(streamId, segmentId, scope, stream);
         _segments.Add((streamId, segmentId), segment);
@@ -133,8 +133,7 @@ internal sealed partial class SegmentContainer : IAsyncDisposable
     {
         _segments.Remove((segment.StreamId, segment.SegmentId));
         segment.Delete();
-        _untiered.Remove(segment);
-        segment.InUntiered = false;
+        ForgetUntiered(segment);
         Tierer?.OnDeleted(segment, CurrentLsn);
     }
 
@@ -149,17 +148,20 @@ internal sealed partial class SegmentContainer : IAsyncDisposable
     /// <summary>The segments with durable bytes not yet in Tier-2 (container lock).</summary>
     public IReadOnlyCollection<Segment> Untiered => _untiered;
 
-    /// <summary>A segment's bytes are all tiered (or truncated) as far as they are durable (container lock).</summary>
-    public void MarkTiered(Segment segment)
+    /// <summary>A segment leaves the set: its bytes are tiered (or truncated) as far as they are durable, or it is deleted (container lock).</summary>
+    public void ForgetUntiered(Segment segment)
     {
         _untiered.Remove(segment);
         segment.InUntiered = false;
     }
 
-    /// <summary>Notes a segment that may hold untiered bytes (container lock; the tierer's start, after replay).</summary>
+    /// <summary>
+    /// Notes a segment that may hold untiered durable bytes (container lock): after each durable append, and for every
+    /// segment at the tierer's start. Once per segment until it leaves the set: not a set lookup per event.
+    /// </summary>
     public void NoteUntiered(Segment segment)
     {
-        if (!segment.IsDeleted && !segment.InUntiered && segment.DurableLength > Math.Max(segment.StartOffset, segment.AcceptedTieredLength))
+        if (!segment.InUntiered && !segment.IsDeleted && segment.DurableLength > segment.TierFrom)
         {
             _untiered.Add(segment);
             segment.InUntiered = true;
@@ -177,7 +179,8 @@ internal sealed partial class SegmentContainer : IAsyncDisposable
         if (Tierer is null || offset >= segment.TieredLength || offset <= boundary) return boundary;
         for (long block = TierBlocks.Of(offset); block >= TierBlocks.Of(boundary); block--)
         {
-            if (!Tierer.Cache.TryGet(segment, Math.Max(offset < TierBlocks.StartOf(block + 1) ? offset : TierBlocks.StartOf(block), segment.StartOffset), out var cached)) break;
+            long at = block == TierBlocks.Of(offset) ? offset : Math.Max(TierBlocks.StartOf(block), segment.StartOffset);
+            if (!Tierer.Cache.TryGet(segment, at, out var cached)) break;
             if (cached.GreatestStartAtOrBefore(offset) is { } start) return Math.Max(boundary, start);
         }
         return boundary;
@@ -439,11 +442,7 @@ internal sealed partial class SegmentContainer : IAsyncDisposable
                 {
                     case EffectKind.Append:
                         effect.Segment.MakeDurable(effect.Offset);
-                        if (Tierer is not null && !effect.Segment.InUntiered && !effect.Segment.IsDeleted)
-                        {
-                            _untiered.Add(effect.Segment); // once per segment until it is tiered: not a set lookup per event
-                            effect.Segment.InUntiered = true;
-                        }
+                        if (Tierer is not null) NoteUntiered(effect.Segment);
                         break;
                     case EffectKind.Tiered:
                         effect.Segment.MakeTieredDurable(effect.Offset);

@@ -19,7 +19,7 @@ namespace Pravega.Embedded.SegmentStore;
 /// segments are not tiered in small pieces. A pass or deletion that fails is logged and the segment is left alone until
 /// the next open (a failed sync is never retried).
 /// </remarks>
-internal sealed partial class SegmentTierer : IAsyncDisposable
+internal sealed class SegmentTierer : IAsyncDisposable
 {
     private readonly SegmentContainer _container;
     private readonly IChunkStorage _storage;
@@ -166,9 +166,9 @@ internal sealed partial class SegmentTierer : IAsyncDisposable
     /// </summary>
     private async Task LoadAndSweepAsync(CancellationToken ct)
     {
-        var existing = new HashSet<string>(StringComparer.Ordinal);
-        await foreach (string name in _storage.ListAsync("", ct).ConfigureAwait(false))
-            if (!ChunkNames.IsDataChunk(name)) existing.Add(name);
+        var all = new List<string>();
+        await foreach (string name in _storage.ListAsync("", ct).ConfigureAwait(false)) all.Add(name);
+        var existing = all.Where(n => !ChunkNames.IsDataChunk(n)).ToHashSet(StringComparer.Ordinal);
         List<(Segment Segment, long Start, long Tiered)> segments;
         lock (_container.Lock)
         {
@@ -189,28 +189,15 @@ internal sealed partial class SegmentTierer : IAsyncDisposable
                         directory: null, manifestName, offset: null, lsn: null);
                 continue;
             }
-            var manifest = SegmentManifest.Load(await ReadAllAsync(manifestName, ct).ConfigureAwait(false), _container.Log.StoreId, start, tiered, manifestName);
+            var bytes = await _storage.ReadAllAsync(manifestName, ct).ConfigureAwait(false) ?? [];
+            var manifest = SegmentManifest.Load(bytes, _container.Log.StoreId, start, tiered, manifestName);
             live[prefix] = manifest;
-            var writer = new SegmentTierWriter(_storage, _container.Log.StoreId, prefix, manifest, _options.MaxChunkBytes, _options.NewIds);
+            var writer = NewWriter(prefix, manifest);
             lock (_lock) _writers[segment] = writer;
             if (manifest.TieredLength > manifest.Start) segment.View = manifest.Snapshot();
         }
-        var removed = await OrphanSweep.RunAsync(_storage, live, ct).ConfigureAwait(false);
+        var removed = await OrphanSweep.RunAsync(_storage, live, all, ct).ConfigureAwait(false); // one listing of Tier-2 for both
         if (removed.Count > 0) TieringLog.OrphansRemoved(_logger, removed.Count);
-    }
-
-    private async Task<byte[]> ReadAllAsync(string name, CancellationToken ct)
-    {
-        long length = await _storage.GetLengthAsync(name, ct).ConfigureAwait(false) ?? 0;
-        var bytes = new byte[checked((int)length)];
-        int done = 0;
-        while (done < bytes.Length)
-        {
-            int read = await _storage.ReadAsync(name, done, bytes.AsMemory(done), ct).ConfigureAwait(false);
-            if (read == 0) break;
-            done += read;
-        }
-        return done == bytes.Length ? bytes : bytes[..done];
     }
 
     /// <summary>Deletes the Tier-2 data of segments whose deletion is durable, and the chunks durable truncations passed.</summary>
@@ -260,8 +247,7 @@ internal sealed partial class SegmentTierer : IAsyncDisposable
             List<Segment>? done = null;
             foreach (var segment in _container.Untiered)
             {
-                long from = Math.Max(segment.StartOffset, segment.AcceptedTieredLength);
-                long untiered = segment.DurableLength - from;
+                long untiered = segment.DurableLength - segment.TierFrom;
                 if (untiered <= 0 || segment.IsDeleted)
                 {
                     (done ??= []).Add(segment);
@@ -271,10 +257,13 @@ internal sealed partial class SegmentTierer : IAsyncDisposable
                 if (untiered >= _options.FlushThresholdBytes || segment.IsSealedDurable || file < pressureBelow)
                     due.Add((segment, file));
             }
-            if (done is not null) foreach (var s in done) _container.MarkTiered(s);
+            if (done is not null) foreach (var s in done) _container.ForgetUntiered(s);
         }
         return [.. due.OrderBy(d => d.File).Select(d => d.Segment)];
     }
+
+    private SegmentTierWriter NewWriter(string prefix, SegmentManifest manifest) =>
+        new(_storage, _container.Log.StoreId, prefix, manifest, _options.MaxChunkBytes, _options.NewIds);
 
     /// <summary>
     /// Tiers the durable, untiered bytes of <paramref name="segment"/> (whole events, up to
@@ -290,8 +279,7 @@ internal sealed partial class SegmentTierer : IAsyncDisposable
             lock (_container.Lock)
             {
                 if (segment.IsDeleted) return false;
-                writer = new SegmentTierWriter(_storage, _container.Log.StoreId, segment.TierPrefix,
-                                               SegmentManifest.Empty(Math.Max(segment.StartOffset, segment.AcceptedTieredLength)), _options.MaxChunkBytes, _options.NewIds);
+                writer = NewWriter(segment.TierPrefix, SegmentManifest.Empty(segment.TierFrom));
             }
             lock (_lock) _writers[segment] = writer;
         }
@@ -301,7 +289,7 @@ internal sealed partial class SegmentTierer : IAsyncDisposable
         lock (_container.Lock)
         {
             if (segment.IsDeleted) return false;
-            from = Math.Max(segment.StartOffset, segment.AcceptedTieredLength);
+            from = segment.TierFrom;
             long durable = segment.DurableLength;
             to = from;
             while (to < durable && (to - from < _options.MaxPassBytes || entries.Count == 0) && segment.TryFind(to, out var entry))

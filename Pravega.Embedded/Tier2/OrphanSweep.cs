@@ -13,11 +13,24 @@ internal static class OrphanSweep
     /// <returns>The names of the chunks removed.</returns>
     public static async Task<IReadOnlyList<string>> RunAsync(IChunkStorage storage, IReadOnlyDictionary<string, SegmentManifest> live, CancellationToken ct)
     {
+        var names = new List<string>();
+        await foreach (string name in storage.ListAsync("", ct).ConfigureAwait(false)) names.Add(name);
+        return await RunAsync(storage, live, names, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>The sweep over chunk names the caller listed already (<see cref="IChunkStorage.ListAsync"/> of the root).</summary>
+    /// <param name="storage">The Tier-2 storage.</param>
+    /// <param name="live">Every existing segment's prefix and its committed manifest.</param>
+    /// <param name="names">Every chunk's name.</param>
+    /// <param name="ct">Cancels the sweep between deletions.</param>
+    /// <returns>The names of the chunks removed.</returns>
+    public static async Task<IReadOnlyList<string>> RunAsync(IChunkStorage storage, IReadOnlyDictionary<string, SegmentManifest> live, IReadOnlyList<string> names, CancellationToken ct)
+    {
         var referenced = new HashSet<string>(StringComparer.Ordinal);
         foreach (var manifest in live.Values)
             foreach (var extent in manifest.Extents) referenced.Add(extent.Chunk);
         var orphans = new List<string>();
-        await foreach (string name in storage.ListAsync("", ct).ConfigureAwait(false))
+        foreach (string name in names)
         {
             int slash = name.LastIndexOf('/');
             if (ChunkNames.IsDataChunk(name))
