@@ -3,7 +3,7 @@ namespace Pravega.Embedded.Controller;
 /// <summary>
 /// The controller's part of a container checkpoint: records that, applied to an empty controller in order, rebuild
 /// its state (docs/FORMAT.md, "Checkpoint"). They are ordinary metadata records (created scopes and streams, seals,
-/// truncations, retention cuts, snapshots) plus two kinds only checkpoints write, so a checkpoint is applied by the
+/// truncations, retention cuts, snapshots) plus kinds only checkpoints write (a stream with its scale history among them), so a checkpoint is applied by the
 /// same code that replays the WAL, and its replay cannot fail where the log's could not.
 /// </summary>
 internal sealed partial class StreamController
@@ -28,13 +28,7 @@ internal sealed partial class StreamController
 
     private void WriteStream(StreamState stream, List<byte[]> records)
     {
-        records.Add(MetadataCodec.Encode(MetadataRecordType.CreateStream, w =>
-        {
-            w.Write(stream.Scope);
-            w.Write(stream.Name);
-            w.Write(stream.Id);
-            MetadataCodec.Write(w, stream.Config);
-        }));
+        records.Add(EncodeStreamSegments(stream));
         if (stream.IsSealed) records.Add(MetadataCodec.Encode(MetadataRecordType.SealStream, w => w.Write(stream.Id)));
         var truncated = stream.AllSegments.Where(s => s.Data.AcceptedStartOffset > 0).OrderBy(s => s.SegmentId).ToList();
         if (truncated.Count > 0)

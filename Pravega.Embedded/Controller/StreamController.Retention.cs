@@ -116,8 +116,14 @@ internal sealed partial class StreamController
         if (chosen is null) return 0;
         var positions = new List<(StreamSegment Segment, long Offset)>(chosen.Positions.Length);
         foreach (var (segmentId, offset) in chosen.Positions)
-            if (stream.TryGetSegment(segmentId, out var segment)) positions.Add((segment, offset));
-        return AppendTruncation(stream, positions);
+        {
+            if (!stream.TryGetSegment(segmentId, out var segment)) return 0;
+            positions.Add((segment, offset));
+        }
+        positions.Sort(static (a, b) => a.Segment.Range.Low.CompareTo(b.Segment.Range.Low));
+        // A recorded tail cut is later than the head wherever the head came from earlier cuts; one that a truncation
+        // through the API overtook in part is not a head: wait for a later cut.
+        return TryMergeHead(stream, positions) is { } head ? AppendTruncation(stream, head) : 0;
     }
 
     /// <summary>
@@ -127,13 +133,17 @@ internal sealed partial class StreamController
     /// </summary>
     private long TruncateBySize(StreamState stream, long keepBytes)
     {
-        var positions = new List<(StreamSegment Segment, long Offset)>();
-        foreach (var (segment, offset) in SizeCut(stream, keepBytes))
+        var cut = SizeCut(stream, keepBytes);
+        if (cut.Count == 0) return 0;
+        var positions = new List<(StreamSegment Segment, long Offset)>(stream.ActiveSegments.Count);
+        foreach (var segment in stream.ActiveSegments)
         {
-            long boundary = _container.BoundaryAtOrBefore(segment.Data, offset);
-            if (boundary > segment.Data.AcceptedStartOffset) positions.Add((segment, boundary));
+            long offset = segment.Data.AcceptedStartOffset;
+            foreach (var (s, at) in cut)
+                if (ReferenceEquals(s, segment)) offset = Math.Max(offset, _container.BoundaryAtOrBefore(segment.Data, at));
+            positions.Add((segment, offset));
         }
-        return positions.Count == 0 ? 0 : AppendTruncation(stream, positions);
+        return TryMergeHead(stream, positions) is { } head ? AppendTruncation(stream, head) : 0;
     }
 
     /// <summary>
@@ -156,6 +166,18 @@ internal sealed partial class StreamController
             cut.Add((segment, data.DurableLength - share));
         }
         return cut;
+    }
+
+    private static List<(StreamSegment Segment, long Offset)>? TryMergeHead(StreamState stream, List<(StreamSegment Segment, long Offset)> cut)
+    {
+        try
+        {
+            return MergeHead(stream, cut, nameof(cut));
+        }
+        catch (ArgumentException)
+        {
+            return null;
+        }
     }
 
     private void ApplyRetentionCut(BinaryReader r)

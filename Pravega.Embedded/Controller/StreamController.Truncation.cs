@@ -43,7 +43,7 @@ internal sealed partial class StreamController
                 if (inTier2.Count > 0) return false;
                 // Nothing to move: Run still waits until an earlier truncation in flight is durable, so that this call's
                 // effect (the head at or after the cut) holds when it completes.
-                AppendTruncation(s, positions);
+                AppendTruncation(s, MergeHead(s, positions, nameof(cut)));
                 return true;
             }, ct).ConfigureAwait(false);
             if (done) return;
@@ -56,19 +56,55 @@ internal sealed partial class StreamController
         }
     }
 
-    /// <summary>
-    /// The stream's head (container lock): each first-epoch segment at its start offset.
-    /// </summary>
-    /// <remarks>
-    /// Without scaling every segment is of the first epoch. With scaling, the head becomes the segments of the latest
-    /// truncation cut (or the first epoch's, before any), and segments wholly before it drop out.
-    /// </remarks>
+    /// <summary>The stream's head (container lock): each head segment at its start offset.</summary>
     public static Dictionary<long, long> Head(StreamState stream)
     {
         var head = new Dictionary<long, long>();
-        foreach (var segment in stream.AllSegments)
-            if (segment.SegmentId >> 32 == 0) head[segment.SegmentId] = segment.Data.StartOffset;
+        foreach (var segment in stream.HeadSegments) head[segment.SegmentId] = segment.Data.StartOffset;
         return head;
+    }
+
+    /// <summary>
+    /// The head after truncating at <paramref name="cut"/> (container lock): in each part of the key space the later of
+    /// the current head and the cut (a segment's offset moves forward only; a cut segment older than the head there is
+    /// ignored, so truncation never goes backwards). A cut after the head in part of a segment's range and before it in
+    /// another names no head: <see cref="ArgumentException"/>.
+    /// </summary>
+    private static List<(StreamSegment Segment, long Offset)> MergeHead(StreamState stream, List<(StreamSegment Segment, long Offset)> cut, string paramName)
+    {
+        var head = new List<(StreamSegment Segment, long Offset)>(cut.Count);
+        foreach (var h in stream.HeadSegments)
+        {
+            bool inCut = false, replaced = false;
+            foreach (var (c, _) in cut)
+            {
+                inCut |= ReferenceEquals(c, h);
+                replaced |= !ReferenceEquals(c, h) && c.Overlaps(h.Range) && c.Epoch > h.Epoch;
+            }
+            if (!inCut && !replaced) head.Add((h, h.Data.AcceptedStartOffset));
+        }
+        foreach (var (c, offset) in cut)
+        {
+            bool older = false;
+            foreach (var h in stream.HeadSegments) older |= !ReferenceEquals(c, h) && h.Overlaps(c.Range) && h.Epoch > c.Epoch;
+            if (!older) head.Add((c, Math.Max(offset, c.Data.AcceptedStartOffset)));
+        }
+        head.Sort(static (a, b) => a.Segment.Range.Low.CompareTo(b.Segment.Range.Low));
+        if (!Covers(head.Select(p => p.Segment.Range)))
+            throw new ArgumentException($"The cut is after the head of stream {stream} in part of the key space and before it in another part of one segment's range: it names no head.", paramName);
+        return head;
+    }
+
+    /// <summary>The ranges, in key order, cover [0, 1) with no gap and no overlap.</summary>
+    private static bool Covers(IEnumerable<KeyRange> sorted)
+    {
+        double covered = 0;
+        foreach (var r in sorted)
+        {
+            if (r.Low != covered) return false;
+            covered = r.High;
+        }
+        return covered == 1.0;
     }
 
     /// <summary>
@@ -111,40 +147,65 @@ internal sealed partial class StreamController
     }
 
     /// <summary>
-    /// Writes a truncation of the positions that move a segment's start forward (container lock; offsets checked).
-    /// Returns its LSN, or 0 if no start moves.
+    /// Writes a truncation that moves the head to <paramref name="head"/> (container lock; a valid cut at or after the
+    /// current head, offsets checked). Returns its LSN, or 0 if neither a start offset nor the head moves.
     /// </summary>
-    private long AppendTruncation(StreamState stream, IReadOnlyList<(StreamSegment Segment, long Offset)> positions)
+    private long AppendTruncation(StreamState stream, List<(StreamSegment Segment, long Offset)> head)
     {
-        int moving = 0;
-        foreach (var (segment, offset) in positions)
-            if (offset > segment.Data.AcceptedStartOffset) moving++;
-        if (moving == 0) return 0;
-        return _container.AppendMetadata(MetadataCodec.Encode(MetadataRecordType.TruncateStream, w =>
+        bool moves = head.Count != stream.HeadSegments.Count;
+        foreach (var (segment, offset) in head)
+            moves |= offset > segment.Data.AcceptedStartOffset || !stream.HeadSegments.Contains(segment);
+        if (!moves) return 0;
+        return _container.AppendMetadata(MetadataCodec.Encode(TruncateToCutRecord, w =>
         {
             w.Write(stream.Id);
-            w.Write(moving);
-            foreach (var (segment, offset) in positions)
+            w.Write(head.Count);
+            foreach (var (segment, offset) in head)
             {
-                if (offset <= segment.Data.AcceptedStartOffset) continue;
                 w.Write(segment.SegmentId);
                 w.Write(offset);
             }
         }));
     }
 
+    /// <summary>The head moves to a cut: its segments' starts move there, segments wholly before it are truncated to their end.</summary>
+    private const MetadataRecordType TruncateToCutRecord = (MetadataRecordType)11;
+
+    /// <summary>A <see cref="MetadataRecordType.TruncateStream"/> record (stores before scaling, and checkpoints): start offsets only.</summary>
     private void ApplyTruncation(BinaryReader r)
     {
         var stream = StreamById(r.ReadInt64());
+        foreach (var (segment, offset) in ReadPositions(stream, r)) _container.TruncateSegment(segment.Data, offset, _container.CurrentLsn);
+        ForgetRetentionCutsBeforeHead(stream);
+    }
+
+    private void ApplyTruncationToCut(BinaryReader r)
+    {
+        var stream = StreamById(r.ReadInt64());
+        var head = ReadPositions(stream, r);
+        foreach (var (segment, offset) in head) _container.TruncateSegment(segment.Data, offset, _container.CurrentLsn);
+        stream.SetHead(head.Select(p => p.Segment));
+        foreach (var segment in stream.AllSegments)
+        {
+            var data = segment.Data;
+            if (data.AcceptedStartOffset < data.Length && !stream.HeadSegments.Contains(segment) && stream.IsBeforeHead(segment))
+                _container.TruncateSegment(data, data.Length, _container.CurrentLsn);
+        }
+        ForgetRetentionCutsBeforeHead(stream);
+    }
+
+    private static List<(StreamSegment Segment, long Offset)> ReadPositions(StreamState stream, BinaryReader r)
+    {
         int count = r.ReadInt32();
         if (count < 0) throw new InvalidDataException("Negative segment count in a truncation record.");
+        var positions = new List<(StreamSegment, long)>(count);
         for (int i = 0; i < count; i++)
         {
             long segmentId = r.ReadInt64(), offset = r.ReadInt64();
             if (!stream.TryGetSegment(segmentId, out var segment) || offset < 0)
                 throw new InvalidDataException($"Truncation of segment {segmentId} of stream {stream.Id} at {offset} is invalid.");
-            _container.TruncateSegment(segment.Data, offset, _container.CurrentLsn);
+            positions.Add((segment, offset));
         }
-        ForgetRetentionCutsBeforeHead(stream);
+        return positions;
     }
 }

@@ -64,10 +64,16 @@ internal sealed partial class StreamController : IMetadataLog
     {
         var s = RequireStream(scope, stream);
         if (s.IsSealed) throw new StreamSealedException($"Stream {s} is sealed and cannot be updated.");
-        if (config.ScalingPolicy.Kind != ScalingPolicyKind.Fixed || s.Config.ScalingPolicy.Kind != ScalingPolicyKind.Fixed)
+        if (RescaleFor(s, config) is { } ranges)
         {
-            if (config.ScalingPolicy != s.Config.ScalingPolicy)
-                throw new NotSupportedException("Changing to or from an auto-scaling policy needs auto-scaling, which is not implemented yet (issue: scaling).");
+            // One record: the new policy and the scale it asks for are durable together, or neither is.
+            _container.AppendMetadata(MetadataCodec.Encode(UpdateAndScaleStreamRecord, w =>
+            {
+                w.Write(s.Id);
+                MetadataCodec.Write(w, config);
+                WriteScale(w, s.ActiveSegments, ranges);
+            }));
+            return true;
         }
         _container.AppendMetadata(MetadataCodec.Encode(MetadataRecordType.UpdateStream, w =>
         {
@@ -202,17 +208,19 @@ internal sealed partial class StreamController : IMetadataLog
                     long segmentId = SegmentKey.ComputeSegmentId(0, i);
                     segments[i] = new StreamSegment(segmentId, ranges[i], container.CreateSegment(id, segmentId, scope, name));
                 }
-                stream.SetActiveSegments(segments);
-                _scopes[scope].Streams.Add(name, stream);
-                _streamsById.Add(id, stream);
-                _nextStreamId = Math.Max(_nextStreamId, id + 1);
+                stream.Restore(epoch: 0, nextSegmentNumber: ranges.Length, segments, segments, segments);
+                AddStream(stream);
                 break;
             }
+            case StreamSegmentsRecord:
+                AddStream(ApplyStreamSegments(r));
+                break;
+            case var type when IsScaleRecord(type):
+                ApplyScaleRecord(type, r);
+                break;
             case MetadataRecordType.UpdateStream:
             {
-                var stream = StreamById(r.ReadInt64());
-                stream.Config = MetadataCodec.ReadStreamConfiguration(r);
-                if (stream.Config.RetentionPolicy?.Kind != RetentionPolicyKind.Time) ForgetRetentionCuts(stream);
+                ApplyConfig(StreamById(r.ReadInt64()), MetadataCodec.ReadStreamConfiguration(r));
                 break;
             }
             case MetadataRecordType.SealStream:
@@ -237,6 +245,9 @@ internal sealed partial class StreamController : IMetadataLog
             case MetadataRecordType.TruncateStream:
                 ApplyTruncation(r);
                 break;
+            case TruncateToCutRecord:
+                ApplyTruncationToCut(r);
+                break;
             case MetadataRecordType.RetentionCut:
                 ApplyRetentionCut(r);
                 break;
@@ -249,6 +260,19 @@ internal sealed partial class StreamController : IMetadataLog
             default:
                 throw new InvalidDataException("Unknown controller record type.");
         }
+    }
+
+    private void AddStream(StreamState stream)
+    {
+        _scopes[stream.Scope].Streams.Add(stream.Name, stream);
+        _streamsById.Add(stream.Id, stream);
+        _nextStreamId = Math.Max(_nextStreamId, stream.Id + 1);
+    }
+
+    private void ApplyConfig(StreamState stream, StreamConfiguration config)
+    {
+        stream.Config = config;
+        if (config.RetentionPolicy?.Kind != RetentionPolicyKind.Time) ForgetRetentionCuts(stream);
     }
 
     internal StreamState StreamById(long id) =>

@@ -239,7 +239,9 @@ internal sealed partial class SegmentContainer : IAsyncDisposable
     /// <summary>
     /// Appends one event to <paramref name="segment"/> (caller holds <see cref="Lock"/> and has checked the stream).
     /// With an event number, a number not above the writer's last accepted one is a duplicate: nothing is written
-    /// and the LSN to wait for is the one that carried the writer's last accepted event. Returns the LSN to await.
+    /// and the LSN to wait for is the one that carried the writer's last accepted event (0 if replay or a checkpoint
+    /// restored it: durable already). Returns the LSN to await, or, not a duplicate, 0 when the segment is sealed (a scale or the stream's seal got there first): nothing was written, and the caller
+    /// routes the event again.
     /// </summary>
     public long AppendEvent(Segment segment, string? writerId, long eventNumber, ReadOnlySpan<byte> evt, out bool duplicate)
     {
@@ -247,14 +249,15 @@ internal sealed partial class SegmentContainer : IAsyncDisposable
         WriterState? writer = null;
         if (writerId is not null && eventNumber != NoEventNumber)
         {
-            if (!_writers.TryGetValue((segment.StreamId, writerId), out writer))
-                _writers.Add((segment.StreamId, writerId), writer = new WriterState());
-            if (eventNumber <= writer.AcceptedEventNumber)
+            if (_writers.TryGetValue((segment.StreamId, writerId), out writer) && eventNumber <= writer.AcceptedEventNumber)
             {
                 duplicate = true;
                 return writer.AcceptedLsn;
             }
         }
+        if (segment.IsSealed) return 0;
+        if (writer is null && writerId is not null && eventNumber != NoEventNumber)
+            _writers.Add((segment.StreamId, writerId), writer = new WriterState());
         int idLength = writerId?.Length ?? 0;
         var state = new AppendState(segment.StreamId, segment.SegmentId, eventNumber, writerId, evt);
         long lsn = Log.Append(AppendHeaderSize + idLength + EventHeaderSize + evt.Length, state, WriteAppend, out var address);

@@ -49,10 +49,13 @@ internal sealed class BatchClient(StoreRuntime runtime) : IBatchClient
     }
 
     /// <summary>
-    /// The ranges between the cuts, in key order. Null or unbounded <paramref name="from"/>: the head (segment start
-    /// offsets); null or unbounded <paramref name="to"/>: the durable tail. Both cuts must be valid cuts of the stream
-    /// (<see cref="StreamController.ResolveCut"/>), name the same segments (no scaling yet), with <paramref name="from"/>
-    /// at or before <paramref name="to"/>, at event boundaries where the data is there to check.
+    /// The ranges between the cuts: every segment from <paramref name="from"/> on, through the successors of the segments
+    /// it reaches, up to <paramref name="to"/>, ordered by epoch and key. Null or unbounded <paramref name="from"/>: the
+    /// head (segment start offsets); null or unbounded <paramref name="to"/>: the active segments' durable tails. Both
+    /// cuts must be valid cuts of the stream (<see cref="StreamController.ResolveCut"/>), with <paramref name="from"/> at
+    /// or before <paramref name="to"/> everywhere, at event boundaries where the data is there to check. A segment of
+    /// <paramref name="from"/> starts at its offset there, any later one at 0; a segment of <paramref name="to"/> ends at
+    /// its offset there, any earlier one (sealed) at its end.
     /// </summary>
     private List<SegmentRange> Resolve(string scope, string stream, StreamCut? from, StreamCut? to, List<(Segment, long, long, string)> inTier2)
     {
@@ -64,40 +67,61 @@ internal sealed class BatchClient(StoreRuntime runtime) : IBatchClient
             List<(StreamSegment Segment, long Offset)> starts;
             if (from is null || from.IsUnbounded)
             {
-                starts = [];
-                foreach (var (segmentId, offset) in StreamController.Head(s))
-                    if (s.TryGetSegment(segmentId, out var segment)) starts.Add((segment, offset));
-                starts.Sort(static (a, b) => a.Segment.Range.Low.CompareTo(b.Segment.Range.Low));
+                starts = [.. s.HeadSegments.Select(h => (h, h.Data.StartOffset))];
             }
             else
             {
                 starts = StreamController.ResolveCut(s, from, nameof(from));
                 foreach (var (segment, offset) in starts) CheckBoundary(segment, offset, nameof(from), inTier2);
             }
-            var ends = new Dictionary<long, long>();
+            List<(StreamSegment Segment, long Offset)> ends;
             if (to is null || to.IsUnbounded)
             {
-                foreach (var segment in s.ActiveSegments) ends[segment.SegmentId] = segment.Data.DurableLength;
+                ends = [.. s.ActiveSegments.Select(a => (a, a.Data.DurableLength))];
             }
             else
             {
-                foreach (var (segment, offset) in StreamController.ResolveCut(s, to, nameof(to)))
-                {
-                    CheckBoundary(segment, offset, nameof(to), inTier2);
-                    ends[segment.SegmentId] = offset;
-                }
+                ends = StreamController.ResolveCut(s, to, nameof(to));
+                foreach (var (segment, offset) in ends) CheckBoundary(segment, offset, nameof(to), inTier2);
             }
-            var ranges = new List<SegmentRange>(starts.Count);
-            foreach (var (segment, start) in starts)
+            var endOffsets = ends.ToDictionary(e => e.Segment, e => e.Offset);
+            var ranges = new List<SegmentRange>();
+            var seen = new HashSet<StreamSegment>();
+            var queue = new Queue<(StreamSegment Segment, long Start)>();
+            foreach (var (segment, offset) in starts)
             {
-                if (!ends.TryGetValue(segment.SegmentId, out long end))
-                    throw new ArgumentException($"The end cut does not name segment {segment.SegmentId} of the start cut.", nameof(to));
-                if (end < start)
-                    throw new ArgumentException($"The end cut's offset {end} of segment {segment.SegmentId} is before the start's {start}.", nameof(to));
-                ranges.Add(new SegmentRange(scope, stream, segment.SegmentId, segment.Range, start, end));
+                if (After(segment, ends))
+                    throw new ArgumentException($"The start cut's segment {segment.SegmentId} comes after the end cut.", nameof(to));
+                seen.Add(segment);
+                queue.Enqueue((segment, offset));
             }
+            while (queue.TryDequeue(out var next))
+            {
+                var (segment, start) = next;
+                if (endOffsets.TryGetValue(segment, out long end))
+                {
+                    if (end < start)
+                        throw new ArgumentException($"The end cut's offset {end} of segment {segment.SegmentId} is before the start's {start}.", nameof(to));
+                    ranges.Add(new SegmentRange(scope, stream, segment.SegmentId, segment.Range, start, end));
+                    continue; // the end cut stops here: its successors are after it
+                }
+                ranges.Add(new SegmentRange(scope, stream, segment.SegmentId, segment.Range, start, Math.Max(start, segment.Data.DurableLength)));
+                foreach (var successor in segment.Successors)
+                    if (!After(successor, ends) && seen.Add(successor)) queue.Enqueue((successor, 0));
+            }
+            ranges.Sort(static (a, b) => (a.SegmentId >> 32) != (b.SegmentId >> 32)
+                ? (a.SegmentId >> 32).CompareTo(b.SegmentId >> 32)
+                : a.KeyRange.Low.CompareTo(b.KeyRange.Low));
             return ranges;
         }
+    }
+
+    /// <summary>The segment comes after the cut: a segment of the cut overlapping it was created before it.</summary>
+    private static bool After(StreamSegment segment, List<(StreamSegment Segment, long Offset)> cut)
+    {
+        foreach (var (c, _) in cut)
+            if (!ReferenceEquals(c, segment) && c.Overlaps(segment.Range) && c.Epoch < segment.Epoch) return true;
+        return false;
     }
 
     /// <summary>

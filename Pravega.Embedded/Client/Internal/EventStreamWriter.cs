@@ -145,7 +145,16 @@ internal sealed class EventStreamWriter<T> : IEventStreamWriter<T>
         {
             if (stream.IsDeleted) throw new StreamNotFoundException($"Stream {stream} was deleted.");
             if (stream.IsSealed) throw new StreamSealedException($"Stream {stream} is sealed; no more events can be written.");
-            lsn = _runtime.Container.AppendEvent(stream.Route(point).Data, WriterId, eventNumber, bytes, out duplicate);
+            // The container refuses a sealed segment; routing again under the same lock finds its successor, so an
+            // append never lands in a sealed segment and a scale is invisible to the caller.
+            var segment = stream.Route(point);
+            while ((lsn = _runtime.Container.AppendEvent(segment.Data, WriterId, eventNumber, bytes, out duplicate)) == 0 && !duplicate)
+            {
+                var successor = stream.Route(point);
+                if (ReferenceEquals(successor, segment))
+                    throw new InvalidOperationException($"Segment {segment} of stream {stream} is sealed but still routed to.");
+                segment = successor;
+            }
         }
         if (_buffer.Capacity > 1 << 20) _buffer = new ArrayBufferWriter<byte>(256); // let a huge event's buffer go
         if (lsn > _lastLsn) _lastLsn = lsn;

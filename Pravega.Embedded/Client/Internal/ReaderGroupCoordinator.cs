@@ -10,6 +10,11 @@ namespace Pravega.Embedded.Client.Internal;
 /// <para>Balance: each reader holds about its fair share (ceil(unfinished segments / online readers)); at a read,
 /// after the group changed, it gives back extras at its position and takes free segments. Segments move only at
 /// event boundaries, so nothing is read twice or skipped.</para>
+/// <para>Scaling: a segment sealed by a scale and read to its end stays among the finished ones until its successors
+/// can be read: once every predecessor of every successor of that scale's segments is finished here (or lies before
+/// where this group started), the successors become free segments and the finished predecessors go. So a successor is
+/// read only after all of its predecessors, and events of one key come in write order across any number of scales; and
+/// the group's positions (free, owned, and finished segments not yet replaced) always form a valid stream cut.</para>
 /// <para>Checkpoints: every reader online when a checkpoint starts records its positions at its next read and
 /// returns the checkpoint; segments do not move while a checkpoint is under way, so the recorded positions form one
 /// consistent cut. Automatic checkpoints are silent, as in Pravega.</para>
@@ -45,6 +50,7 @@ internal sealed class ReaderGroupCoordinator : IDisposable
         foreach (var selection in config.Streams) _streams.Add(runtime.Controller.GetStream(selection.Scope, selection.Stream));
         if (state.Snapshot is { } snapshot && snapshot.Generation == Generation) Restore(snapshot);
         else Start(config);
+        ReleaseSuccessors(); // a snapshot may have been saved between a segment's end and its successors' release
         if (config.AutomaticCheckpointInterval is { } interval)
             _autoCheckpoints = runtime.Time.CreateTimer(static c => ((ReaderGroupCoordinator)c!).StartAutomaticCheckpoint(), this, interval, interval);
     }
@@ -79,24 +85,92 @@ internal sealed class ReaderGroupCoordinator : IDisposable
             var stream = _streams[i];
             var start = selection.Start is { IsUnbounded: false } s ? s.Positions : null;
             var end = selection.End is { IsUnbounded: false } e ? e.Positions : null;
-            foreach (var segment in stream.AllSegments)
+            IEnumerable<StreamSegment> first;
+            lock (_runtime.Container.Lock) first = start is null ? [.. stream.HeadSegments] : [.. stream.AllSegments.Where(s => start.ContainsKey(s.SegmentId))];
+            foreach (var segment in first)
             {
                 var key = new SegmentKey(stream.Scope, stream.Name, segment.SegmentId);
-                long offset;
-                if (start is null)
-                {
-                    if (key.Epoch != 0) continue; // the head: the first epoch, from its truncation point
-                    offset = segment.Data.StartOffset;
-                }
-                else if (!start.TryGetValue(segment.SegmentId, out offset))
-                {
-                    continue;
-                }
-                long endOffset = end is not null && end.TryGetValue(segment.SegmentId, out long eo) ? eo : long.MaxValue;
+                long offset = start is null ? segment.Data.StartOffset : start[segment.SegmentId];
                 _startOffsets[key] = offset;
-                _free.Add(new SegmentCursor(key, stream, segment, offset, endOffset));
+                _free.Add(new SegmentCursor(key, stream, segment, offset, EndOffsetOf(key)));
             }
         }
+    }
+
+    /// <summary>Where the group's end cut stops it in a segment, or <see cref="long.MaxValue"/>.</summary>
+    private long EndOffsetOf(SegmentKey key)
+    {
+        foreach (var selection in State.Config.Streams)
+        {
+            if (selection.Scope == key.Scope && selection.Stream == key.Stream && selection.End is { IsUnbounded: false } end)
+                return end.Positions.TryGetValue(key.SegmentId, out long offset) ? offset : long.MaxValue;
+        }
+        return long.MaxValue;
+    }
+
+    /// <summary>
+    /// Frees the successors of finished segments whose scale is read to its end here (lock held; see the remarks): for a
+    /// finished segment, the scale that sealed it is the connected set of its successors and their predecessors; when
+    /// each of those predecessors is finished here, by its seal and not by an end cut, or is not read by this group at
+    /// all (before its start), the successors are free at offset 0 and the predecessors leave the finished list.
+    /// </summary>
+    private bool ReleaseSuccessors()
+    {
+        bool released = false;
+        lock (_runtime.Container.Lock) // the scale links are container state
+        {
+            HashSet<StreamSegment>? reachable = null;
+            for (int i = 0; i < _finished.Count; i++)
+            {
+                var cursor = _finished[i];
+                if (cursor.EndOffset != long.MaxValue || cursor.Segment.Successors.Count == 0) continue;
+                var predecessors = new HashSet<StreamSegment> { cursor.Segment };
+                var successors = new List<StreamSegment>();
+                var queue = new Queue<StreamSegment>([cursor.Segment]);
+                while (queue.TryDequeue(out var p))
+                {
+                    foreach (var z in p.Successors)
+                    {
+                        if (successors.Contains(z)) continue;
+                        successors.Add(z);
+                        foreach (var q in z.Predecessors)
+                            if (predecessors.Add(q)) queue.Enqueue(q);
+                    }
+                }
+                bool ready = true;
+                foreach (var p in predecessors)
+                {
+                    var finished = _finished.Find(c => ReferenceEquals(c.Segment, p));
+                    if (finished is not null) ready &= finished.EndOffset == long.MaxValue;
+                    else ready &= !(reachable ??= Reachable()).Contains(p);
+                }
+                if (!ready) continue;
+                _finished.RemoveAll(c => predecessors.Contains(c.Segment));
+                foreach (var z in successors)
+                {
+                    var key = new SegmentKey(cursor.Key.Scope, cursor.Key.Stream, z.SegmentId);
+                    if (AllCursors().Any(c => c.Key == key)) continue;
+                    _free.Add(new SegmentCursor(key, cursor.Stream, z, 0, EndOffsetOf(key)));
+                }
+                reachable = null;
+                released = true;
+                i = -1; // the list changed: look again from the start
+            }
+        }
+        return released;
+    }
+
+    /// <summary>The segments this group still reads or will read: its cursors' and every successor of theirs.</summary>
+    private HashSet<StreamSegment> Reachable()
+    {
+        var reachable = new HashSet<StreamSegment>();
+        var queue = new Queue<StreamSegment>();
+        foreach (var c in AllCursors())
+            if (reachable.Add(c.Segment)) queue.Enqueue(c.Segment);
+        while (queue.TryDequeue(out var s))
+            foreach (var z in s.Successors)
+                if (reachable.Add(z)) queue.Enqueue(z);
+        return reachable;
     }
 
     private void Restore(ReaderGroupSnapshot snapshot)
@@ -150,7 +224,8 @@ internal sealed class ReaderGroupCoordinator : IDisposable
                 owned.RemoveAt(i);
                 finished = true;
             }
-            if (finished) Bump(); // others may be waiting for the group's end, or for a fairer share
+            if (finished) ReleaseSuccessors();
+            if (finished) Bump(); // others may be waiting for the group's end, for successors, or for a fairer share
             if (_pending is { } pending)
             {
                 if (pending.Waiting.Remove(readerId))

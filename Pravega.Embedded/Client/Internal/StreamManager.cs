@@ -119,14 +119,19 @@ internal sealed class StreamManager(StoreRuntime runtime) : IStreamManager
         });
     }
 
-    public Task ScaleStreamAsync(string scope, string stream, IReadOnlyList<long> segmentsToSeal, IReadOnlyList<KeyRange> newRanges, CancellationToken ct = default) =>
-        Task.FromException(new NotSupportedException("Scaling is not implemented yet (issue: scaling)."));
+    public Task ScaleStreamAsync(string scope, string stream, IReadOnlyList<long> segmentsToSeal, IReadOnlyList<KeyRange> newRanges, CancellationToken ct = default)
+    {
+        NameValidator.ValidateName(scope, nameof(scope));
+        NameValidator.ValidateName(stream, nameof(stream));
+        ArgumentNullException.ThrowIfNull(segmentsToSeal);
+        ArgumentNullException.ThrowIfNull(newRanges);
+        runtime.ThrowIfDisposed();
+        return runtime.Controller.ScaleStreamAsync(scope, stream, segmentsToSeal, newRanges, ct);
+    }
 
     private static void ValidateConfig(StreamConfiguration config)
     {
         ArgumentNullException.ThrowIfNull(config);
         ArgumentNullException.ThrowIfNull(config.ScalingPolicy, nameof(config));
-        if (config.ScalingPolicy.Kind != ScalingPolicyKind.Fixed)
-            throw new NotSupportedException("Auto-scaling policies are not implemented yet (issue: scaling); use ScalingPolicy.Fixed.");
     }
 }
