@@ -189,6 +189,27 @@ public sealed class ManualScalingTests : IDisposable
     }
 
     [Fact]
+    public async Task The_container_refuses_an_append_to_a_sealed_segment_and_records_nothing_of_it()
+    {
+        await using var store = await _dir.OpenAsync();
+        await store.CreateStreamAsync("s", "t", segments: 1);
+        var stream = store.Runtime.Controller.GetStream("s", "t");
+        Assert.True(stream.TryGetSegment(Id(0, 0), out var old));
+        await store.Streams.ScaleStreamAsync("s", "t", [Id(0, 0)], [new KeyRange(0, 1)]);
+
+        var container = store.Runtime.Container;
+        lock (container.Lock)
+        {
+            Assert.Equal(0, container.AppendEvent(old.Data, "w", 7, "late"u8, out bool duplicate));
+            Assert.False(duplicate);
+            Assert.Equal(0, old.Data.Length);
+        }
+        Assert.Equal(-1, container.LastEventNumber(stream.Id, "w")); // event 7 was not taken: a resend is no duplicate
+        await using var writer = store.CreateEventWriter("s", "t", Serializers.Utf8, new EventWriterOptions { WriterId = "w" });
+        Assert.Equal(WriteResult.Written, await writer.WriteEventAsync("k", "e7", 7));
+    }
+
+    [Fact]
     public async Task A_successor_waits_until_every_predecessor_is_read_to_its_end()
     {
         await using var store = await _dir.OpenAsync();
