@@ -23,4 +23,8 @@ internal static class Telemetry
     /// <summary>Records made durable in the WAL.</summary>
     public static readonly Counter<long> WalRecords =
         Meter.CreateCounter<long>("pravega.wal.records", "{record}", "Records (appends and metadata changes) made durable.");
+
+    /// <summary>Scales made by the auto-scaler, tagged <c>kind</c> = <c>split</c> or <c>merge</c>.</summary>
+    public static readonly Counter<long> Scales =
+        Meter.CreateCounter<long>("pravega.autoscale.scales", "{scale}", "Splits and merges decided by the auto-scaler.");
 }

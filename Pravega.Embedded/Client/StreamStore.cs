@@ -19,10 +19,11 @@ public sealed partial class StreamStore : IStreamStore
     private readonly IDisposable? _tier2Lock;
     private int _disposed;
 
-    private StreamStore(StoreRuntime runtime, RetentionService retention, IDisposable? tier2Lock)
+    private StreamStore(StoreRuntime runtime, RetentionService retention, AutoScaler autoScaler, IDisposable? tier2Lock)
     {
         _runtime = runtime;
         Retention = retention;
+        AutoScaler = autoScaler;
         _tier2Lock = tier2Lock;
         Streams = new StreamManager(runtime);
         ReaderGroups = new ReaderGroupManager(runtime);
@@ -47,6 +48,9 @@ public sealed partial class StreamStore : IStreamStore
 
     /// <summary>Applies retention policies on the store's timer (internal: tests wait for its passes).</summary>
     internal RetentionService Retention { get; }
+
+    /// <summary>Scales streams with rate policies on the store's timer (internal: tests run its checks).</summary>
+    internal AutoScaler AutoScaler { get; }
 
     /// <summary>
     /// Opens a store on the directories of <paramref name="options"/>, creating missing ones and taking an exclusive
@@ -116,8 +120,11 @@ public sealed partial class StreamStore : IStreamStore
             }
             var retention = new RetentionService(controller, options.TimeProvider, options.RetentionCheckInterval,
                                                  loggerFactory.CreateLogger("Pravega.Embedded.Controller"));
-            var store = new StreamStore(new StoreRuntime(container, controller, options.TimeProvider, options.NewIds), retention, tier2Lock);
+            var autoScaler = new AutoScaler(controller, container, options.TimeProvider, options.AutoScale,
+                                            loggerFactory.CreateLogger("Pravega.Embedded.Controller"));
+            var store = new StreamStore(new StoreRuntime(container, controller, options.TimeProvider, options.NewIds), retention, autoScaler, tier2Lock);
             retention.Start();
+            autoScaler.Start();
             return store;
         }
         catch
@@ -200,6 +207,7 @@ public sealed partial class StreamStore : IStreamStore
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
         await Retention.DisposeAsync().ConfigureAwait(false); // first: a pass writes metadata records
+        await AutoScaler.DisposeAsync().ConfigureAwait(false); // so does a check
         await _runtime.MarkDisposedAsync().ConfigureAwait(false);
         await _runtime.Container.DisposeAsync().ConfigureAwait(false);
         _tier2Lock?.Dispose();

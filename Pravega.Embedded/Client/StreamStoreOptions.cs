@@ -39,6 +39,12 @@ public sealed record StreamStoreOptions
     public TimeSpan RetentionCheckInterval { get; init; } = TimeSpan.FromMinutes(1);
 
     /// <summary>
+    /// How streams with a rate-based <see cref="ScalingPolicy"/> are scaled automatically (periods and thresholds, with
+    /// Pravega's defaults). Must not be null.
+    /// </summary>
+    public AutoScaleOptions AutoScale { get; init; } = new();
+
+    /// <summary>
     /// Bound of the read cache, in bytes. Memory use is bounded by options, not by the amount of data. Default 256 MiB.
     /// Must be positive. Reads of Tier-1 data come straight from the memory-mapped log (the page cache is the cache);
     /// reads of tiered data go through a heap cache of recently read blocks, which this bounds.
@@ -158,6 +164,13 @@ public sealed record StreamStoreOptions
         {
             ThrowHelper.ThrowArgumentNull(nameof(TimeProvider));
         }
+
+        if (AutoScale is null)
+        {
+            ThrowHelper.ThrowArgumentNull(nameof(AutoScale));
+        }
+
+        AutoScale.Validate(nameof(AutoScale));
     }
 
     private static StringComparer PathComparer =>

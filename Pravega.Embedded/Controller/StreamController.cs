@@ -262,6 +262,9 @@ internal sealed partial class StreamController : IMetadataLog
         }
     }
 
+    /// <summary>Every stream that exists (container lock).</summary>
+    public IEnumerable<StreamState> LiveStreams => _streamsById.Values;
+
     private void AddStream(StreamState stream)
     {
         _scopes[stream.Scope].Streams.Add(stream.Name, stream);

@@ -91,7 +91,11 @@ internal sealed class Segment
     {
         _index.Add(entry);
         Length = entry.End;
+        EventCount++;
     }
+
+    /// <summary>Events appended since the store opened, replayed ones included (container lock): what rates are taken from.</summary>
+    public long EventCount { get; private set; }
 
     /// <summary>Index entries held (truncation drops them a page at a time).</summary>
     public int IndexCount => _index.Count;
