@@ -15,16 +15,18 @@ public static class Program
     public static async Task<int> Main(string[] args)
     {
         ArgumentNullException.ThrowIfNull(args);
-        if (args.Length is 6 or 7 && args[0] == CrashWriter.Command && (args.Length == 6 || args[6] == CrashWriter.TruncateArgument)
+        if (args.Length is 6 or 7 && args[0] == CrashWriter.Command && (args.Length == 6 || args[6] is CrashWriter.TruncateArgument or CrashWriter.ScaleArgument)
             && long.TryParse(args[2], NumberStyles.None, CultureInfo.InvariantCulture, out long start)
             && long.TryParse(args[3], NumberStyles.None, CultureInfo.InvariantCulture, out long count)
             && int.TryParse(args[4], NumberStyles.None, CultureInfo.InvariantCulture, out int keys) && keys > 0
             && int.TryParse(args[5], NumberStyles.None, CultureInfo.InvariantCulture, out int walFileSize))
         {
-            return await CrashWriter.RunAsync(args[1], start, count, keys, walFileSize, truncate: args.Length == 7);
+            return await CrashWriter.RunAsync(args[1], start, count, keys, walFileSize,
+                                              truncate: args.Length == 7 && args[6] == CrashWriter.TruncateArgument,
+                                              scale: args.Length == 7 && args[6] == CrashWriter.ScaleArgument);
         }
         if (args.Length == 2 && args[0] == CrashReader.Command) return await CrashReader.RunAsync(args[1]);
-        await Console.Error.WriteLineAsync($"usage: {CrashWriter.Command} <root> <startNumber> <count> <keys> <walFileSize> [{CrashWriter.TruncateArgument}] | {CrashReader.Command} <root>");
+        await Console.Error.WriteLineAsync($"usage: {CrashWriter.Command} <root> <startNumber> <count> <keys> <walFileSize> [{CrashWriter.TruncateArgument}|{CrashWriter.ScaleArgument}] | {CrashReader.Command} <root>");
         return UsageExitCode;
     }
 }

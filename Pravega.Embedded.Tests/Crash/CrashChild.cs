@@ -25,6 +25,7 @@ internal sealed class CrashChild : IDisposable
     private bool _done;
     private long _cut = -1;
     private long _truncating = -1;
+    private int _scaledEpoch = -1;
     private bool _locked;
     private string _tornTail = "";
 
@@ -44,7 +45,8 @@ internal sealed class CrashChild : IDisposable
     public static string DotnetHost =>
         Environment.ProcessPath is { } path && Path.GetFileNameWithoutExtension(path) == "dotnet" ? path : "dotnet";
 
-    public static CrashChild Start(string root, long startNumber, long count, int keys, int walFileSize = Embedded.Tier1.WalOptions.DefaultFileSize, bool truncate = false)
+    public static CrashChild Start(string root, long startNumber, long count, int keys, int walFileSize = Embedded.Tier1.WalOptions.DefaultFileSize,
+                                   bool truncate = false, bool scale = false)
     {
         var info = new ProcessStartInfo(DotnetHost)
         {
@@ -61,6 +63,7 @@ internal sealed class CrashChild : IDisposable
         info.ArgumentList.Add(keys.ToString(CultureInfo.InvariantCulture));
         info.ArgumentList.Add(walFileSize.ToString(CultureInfo.InvariantCulture));
         if (truncate) info.ArgumentList.Add(CrashWriter.TruncateArgument);
+        else if (scale) info.ArgumentList.Add(CrashWriter.ScaleArgument);
         var process = Process.Start(info) ?? throw new InvalidOperationException($"Could not start {info.FileName}.");
         return new CrashChild(process);
     }
@@ -79,6 +82,9 @@ internal sealed class CrashChild : IDisposable
 
     /// <summary>The last <c>TRUNCATING n</c>: a truncation below n was asked for (it may have happened); -1 if none.</summary>
     public long Truncating { get { lock (_gate) return _truncating; } }
+
+    /// <summary>The epoch of the last <c>SCALED e</c>: a scale made durable that created epoch e; -1 if none.</summary>
+    public int ScaledEpoch { get { lock (_gate) return _scaledEpoch; } }
 
     public bool Locked { get { lock (_gate) return _locked; } }
 
@@ -174,6 +180,10 @@ internal sealed class CrashChild : IDisposable
             else if (parts is ["TRUNCATING", var t] && long.TryParse(t, NumberStyles.None, CultureInfo.InvariantCulture, out long truncating))
             {
                 _truncating = truncating;
+            }
+            else if (parts is ["SCALED", var e] && int.TryParse(e, NumberStyles.None, CultureInfo.InvariantCulture, out int epoch))
+            {
+                _scaledEpoch = Math.Max(_scaledEpoch, epoch);
             }
             else if (line == "DONE") _done = true;
             else if (line == "LOCKED") _locked = true;

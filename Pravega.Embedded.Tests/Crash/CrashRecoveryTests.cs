@@ -94,6 +94,56 @@ public sealed class CrashRecoveryTests(ITestOutputHelper output)
     }
 
     /// <summary>
+    /// The same rounds with a child whose stream the auto-scaler splits under the load while a second task splits and
+    /// merges it by hand every few milliseconds: after each kill the stream's active segments cover the key space
+    /// exactly (one epoch or the next, never a half-made one), every scale the child saw durable is there, and every
+    /// acknowledged event is read exactly once, in key order, across all the epochs.
+    /// </summary>
+    [Fact]
+    public async Task AcknowledgedEventsSurviveSigkillDuringManualAndAutomaticScaling()
+    {
+        const int walFileSize = 64 << 10;
+        int seed = Environment.GetEnvironmentVariable("PRAVEGA_CRASH_SEED") is { } s ? int.Parse(s, CultureInfo.InvariantCulture) : Random.Shared.Next();
+        var random = new Random(seed);
+        string root = NewRoot();
+        try
+        {
+            long last = -1, maxAcked = -1;
+            int scaledEpoch = -1;
+            for (int round = 0; round <= KilledRounds; round++)
+            {
+                bool kill = round < KilledRounds;
+                string context = $"seed {seed}, round {round} (scaling)";
+                long start = Math.Max(0, last + 1 - Resend);
+                using var child = CrashChild.Start(root, start, kill ? Unbounded : FinalCount, Keys, walFileSize, scale: true);
+                if (kill)
+                {
+                    await WaitForFirstAckAsync(child, context);
+                    await Task.Delay(random.Next(300, 1200));
+                    Assert.False(child.HasExited, $"{context}: the child exited before it was killed; {child.Describe()}");
+                    await child.KillAsync();
+                }
+                else
+                {
+                    int exitCode = await child.WaitForExitAsync(ChildTimeout);
+                    Assert.True(exitCode == 0 && child.Done, $"{context}: the last child failed (exit code {exitCode}); {child.Describe()}");
+                }
+                Assert.True(child.UnexpectedLines.Count == 0, $"{context}: {child.Describe()}");
+                Assert.True(child.Last == last, $"{context}: the child recovered LastEventNumber {child.Last}, this process verified {last}");
+                foreach (var (number, _) in child.Acks) maxAcked = Math.Max(maxAcked, number);
+                scaledEpoch = Math.Max(scaledEpoch, child.ScaledEpoch);
+                last = await VerifyAsync(root, walFileSize, $"verify-{round}", maxAcked, context, scaledEpoch);
+                output.WriteLine($"round {round}: {child.Acks.Count} ACKs, last scale seen durable made epoch {child.ScaledEpoch}, LastEventNumber {last}");
+            }
+            Assert.True(scaledEpoch > 0, $"seed {seed}: no scale completed");
+        }
+        finally
+        {
+            DeleteRoot(root);
+        }
+    }
+
+    /// <summary>
     /// The same rounds with a child that also truncates its stream at the tail every few thousand events, with 64 KiB
     /// WAL files and a Tier-1 bound of four: SIGKILL strikes while files are dropped, recycled, tiered and truncated
     /// chunks deleted. After each kill the stream holds exactly the events from the last truncation that may have
@@ -185,7 +235,8 @@ public sealed class CrashRecoveryTests(ITestOutputHelper output)
     /// event, and the stream holds each number 0..LastEventNumber exactly once (the child writes consecutive numbers
     /// and durability is prefix-closed), in increasing order per routing key. Returns LastEventNumber.
     /// </summary>
-    private static async Task<long> VerifyAsync(string root, int walFileSize, string group, long maxAcked, string context)
+    /// <param name="scaledEpoch">With scaling: the active segments must cover the key space exactly, of this epoch or a later one.</param>
+    private static async Task<long> VerifyAsync(string root, int walFileSize, string group, long maxAcked, string context, int scaledEpoch = -1)
     {
         string tier2 = Path.Combine(root, "tier2");
         var chunksBefore = Directory.Exists(tier2) ? Directory.GetFiles(tier2, "*.chunk", SearchOption.AllDirectories) : [];
@@ -199,6 +250,19 @@ public sealed class CrashRecoveryTests(ITestOutputHelper output)
             last = writer.LastEventNumber;
         }
         Assert.True(last >= maxAcked, $"{context}: LastEventNumber {last} after recovery, but {maxAcked} was acknowledged");
+        if (scaledEpoch >= 0)
+        {
+            var active = await store.Streams.GetActiveSegmentsAsync(CrashWriter.Scope, CrashWriter.Stream);
+            double covered = 0;
+            foreach (var a in active)
+            {
+                Assert.True(a.KeyRange.Low == covered, $"{context}: active segments leave a gap or overlap at {covered}: {string.Join(" ", active.Select(x => x.KeyRange))}");
+                covered = a.KeyRange.High;
+            }
+            Assert.True(covered == 1.0, $"{context}: active segments end at {covered}");
+            long epoch = active.Max(a => a.SegmentId >> 32);
+            Assert.True(epoch >= scaledEpoch, $"{context}: the newest epoch is {epoch}, but the child saw epoch {scaledEpoch} durable");
+        }
 
         Assert.True(await store.ReaderGroups.CreateReaderGroupAsync(CrashWriter.Scope, group,
             ReaderGroupConfig.ForStream(CrashWriter.Scope, CrashWriter.Stream)), $"{context}: group {group} existed");

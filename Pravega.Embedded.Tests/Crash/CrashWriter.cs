@@ -8,7 +8,8 @@ namespace Pravega.Embedded.Tests.Crash;
 /// line per write syscall, so a SIGKILL can only cut off a line that was never complete):
 /// <c>LAST n</c> (the writer's LastEventNumber at start), <c>ACK n Written|Duplicate</c> (printed only after the
 /// write's task completed successfully, in call order), with truncation <c>TRUNCATING n</c> then <c>CUT n</c> (once
-/// the truncation of every event below n is durable), <c>DONE</c>; or <c>LOCKED</c> alone with exit code
+/// the truncation of every event below n is durable), with scaling <c>SCALED e</c> (a manual scale that created epoch e is
+/// durable), <c>DONE</c>; or <c>LOCKED</c> alone with exit code
 /// <see cref="LockedExitCode"/> when another process holds the store.
 /// </summary>
 internal static class CrashWriter
@@ -24,6 +25,12 @@ internal static class CrashWriter
     public const string TruncateArgument = "truncate";
 
     public const int TruncateEvery = 3000;
+
+    /// <summary>
+    /// The optional last argument: a rate-scaled stream that the auto-scaler splits under the load (with periods of a
+    /// fraction of a second) while a second task splits and merges it by hand all the time.
+    /// </summary>
+    public const string ScaleArgument = "scale";
 
     /// <summary>Writes in flight at once: enough for the log's group commit to batch as under real load.</summary>
     public const int MaxInFlight = 64;
@@ -43,14 +50,60 @@ internal static class CrashWriter
         Tier2ChunkSize = walFileSize < (1 << 20) ? 256 << 10 : 64L << 20,
     };
 
+    /// <summary>The child's options with scaling: the auto-scaler checks every 50 ms and may scale every 200 ms.</summary>
+    public static StreamStoreOptions ScalingOptions(string root, int walFileSize) => Options(root, walFileSize) with
+    {
+        AutoScale = new AutoScaleOptions
+        {
+            CheckInterval = TimeSpan.FromMilliseconds(50),
+            Cooldown = TimeSpan.FromMilliseconds(200),
+            RateWindow = TimeSpan.FromMilliseconds(500),
+        },
+    };
+
+    /// <summary>Splits or merges a random active segment every few milliseconds, printing each scale once it is durable.</summary>
+    private static async Task ScaleByHandAsync(StreamStore store, CancellationToken ct)
+    {
+        var random = new Random();
+        while (!ct.IsCancellationRequested)
+        {
+            await Task.Delay(random.Next(5, 40), CancellationToken.None);
+            var active = await store.Streams.GetActiveSegmentsAsync(Scope, Stream, CancellationToken.None);
+            try
+            {
+                if (active.Count < 12 && random.Next(2) == 0)
+                {
+                    var s = active[random.Next(active.Count)];
+                    double middle = (s.KeyRange.Low + s.KeyRange.High) / 2;
+                    await store.Streams.ScaleStreamAsync(Scope, Stream, [s.SegmentId],
+                        [new KeyRange(s.KeyRange.Low, middle), new KeyRange(middle, s.KeyRange.High)], CancellationToken.None);
+                }
+                else if (active.Count > 1)
+                {
+                    int i = random.Next(active.Count - 1);
+                    await store.Streams.ScaleStreamAsync(Scope, Stream, [active[i].SegmentId, active[i + 1].SegmentId],
+                        [new KeyRange(active[i].KeyRange.Low, active[i + 1].KeyRange.High)], CancellationToken.None);
+                }
+                else continue;
+            }
+            catch (ArgumentException)
+            {
+                continue; // the auto-scaler sealed one of them first
+            }
+            var now = await store.Streams.GetActiveSegmentsAsync(Scope, Stream, CancellationToken.None);
+            Print($"SCALED {now.Max(a => a.SegmentId >> 32)}");
+        }
+    }
+
     /// <param name="walFileSize">Size of new WAL files: small ones make the store checkpoint at every new file.</param>
     /// <param name="truncate">Every <see cref="TruncateEvery"/> events, wait for those in flight and truncate at the tail.</param>
-    public static async Task<int> RunAsync(string root, long startNumber, long count, int keys, int walFileSize, bool truncate = false)
+    /// <param name="scale">Scale the stream automatically and by hand while writing.</param>
+    public static async Task<int> RunAsync(string root, long startNumber, long count, int keys, int walFileSize, bool truncate = false, bool scale = false)
     {
         StreamStore store;
         try
         {
-            store = await StreamStore.OpenAsync(Options(root, walFileSize));
+            store = await StreamStore.OpenAsync(scale ? ScalingOptions(root, walFileSize) : Options(root, walFileSize));
         }
         catch (DataDirectoryLockedException)
         {
@@ -61,8 +114,12 @@ internal static class CrashWriter
         await using (store)
         {
             await store.Streams.CreateScopeAsync(Scope);
-            await store.Streams.CreateStreamAsync(Scope, Stream,
-                new StreamConfiguration { ScalingPolicy = ScalingPolicy.Fixed(SegmentCount) });
+            await store.Streams.CreateStreamAsync(Scope, Stream, new StreamConfiguration
+            {
+                ScalingPolicy = scale ? ScalingPolicy.ByEventRate(5000, 2, 2) : ScalingPolicy.Fixed(SegmentCount),
+            });
+            using var stopScaling = new CancellationTokenSource();
+            var scaling = scale ? Task.Run(() => ScaleByHandAsync(store, stopScaling.Token)) : Task.CompletedTask;
             await using var writer = store.CreateEventWriter(Scope, Stream, Serializers.Utf8, new EventWriterOptions { WriterId = WriterId });
             await writer.FlushAsync();
             Print($"LAST {writer.LastEventNumber}");
@@ -84,6 +141,8 @@ internal static class CrashWriter
                 inFlight.Enqueue((n, writer.WriteEventAsync(RoutingKey(n, keys), $"{n}", n)));
             }
             while (inFlight.Count > 0) await AcknowledgeAsync(inFlight.Dequeue());
+            await stopScaling.CancelAsync();
+            await scaling;
         }
         Print("DONE");
         return 0;
