@@ -139,6 +139,12 @@ internal sealed class StreamModel(string scope, string stream, int segments)
     /// <summary>The segment counts it may have: a create that failed may or may not have happened before a later one.</summary>
     public HashSet<int> Segments { get; } = [segments];
 
+    /// <summary>
+    /// Once it was scaled: the layouts (active segment ids and ranges) it may have now; a scale whose call failed may or
+    /// may not have happened. Empty before the first scale (then <see cref="Segments"/> says what it may have).
+    /// </summary>
+    public HashSet<string> Layouts { get; } = new(StringComparer.Ordinal);
+
     /// <summary>A completed call created or observed it: it must survive.</summary>
     public bool Confirmed { get; set; }
 

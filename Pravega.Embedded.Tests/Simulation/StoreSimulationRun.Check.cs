@@ -156,7 +156,15 @@ internal sealed partial class StoreSimulationRun
                 if (info.IsSealed) s.SealConfirmed = true;
                 s.ObservedSealed = info.IsSealed;
                 var segments = await store.Streams.GetActiveSegmentsAsync(scope, name).WaitAsync(HangTimeout);
-                if (!info.IsSealed && !s.Segments.Contains(segments.Count))
+                if (s.Layouts.Count > 0)
+                {
+                    string layout = Layout(segments);
+                    if (!s.Layouts.Contains(layout))
+                        Violation($"stream {scope}/{name} has active segments {layout}, not one of the layouts its scales may have left: {string.Join(" or ", s.Layouts)}");
+                    s.Layouts.Clear();
+                    s.Layouts.Add(layout);
+                }
+                else if (!info.IsSealed && !s.Segments.Contains(segments.Count))
                     Violation($"stream {scope}/{name} has {segments.Count} active segments, created with Fixed({string.Join(" or ", s.Segments)})");
                 if (!info.IsSealed)
                 {

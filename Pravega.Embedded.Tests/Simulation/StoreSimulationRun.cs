@@ -182,6 +182,13 @@ internal sealed partial class StoreSimulationRun
             Log($"open refused, as allowed: every copy of {name} is in the victim mirror, and it was damaged there: {e.Message}");
             return false;
         }
+        catch (UnsupportedStorageFormatException e) when (e.Path is { } path && Path.GetFileName(path) is { } name && _victimOnlyDamage.Contains(name) && OnlyVictimHolds(name))
+        {
+            // The same, when the damage hit the header's version: nothing tells a header of a newer format (which this
+            // version must not overwrite) from a damaged one when no other copy exists (found by seed 8075).
+            Log($"open refused, as allowed: every copy of {name} is in the victim mirror, and its header's version was damaged there: {e.Message}");
+            return false;
+        }
         catch (StorageCorruptedException e) when (readFaults && e.FileName is { } name && OnlyVictimHolds(name))
         {
             // A file prepared ahead whose preparation a crash cut short in the other mirrors lies in the victim mirror
@@ -548,6 +555,10 @@ internal sealed partial class StoreSimulationRun
         {
             await TruncateAtTailAsync();
         }
+        else if (r < 90 && !_failureObserved)
+        {
+            await ScaleAsync();
+        }
         else
         {
             await RunMetadataAsync(PickMetadataCall());
@@ -591,6 +602,60 @@ internal sealed partial class StoreSimulationRun
         await RunMetadataAsync(call);
         foreach (var a in taken) a.Truncation = call.Outcome == CallOutcome.Written ? TruncationKind.Done : TruncationKind.Maybe;
     }
+
+    /// <summary>
+    /// Splits a random active segment of a stream in two, or merges two adjacent ones: afterwards the stream has the new
+    /// layout if the call completed, and the old or the new one if it failed.
+    /// </summary>
+    private async Task ScaleAsync()
+    {
+        var candidates = _model.Streams.Values.Where(s => s.Confirmed && _model.Scopes[s.Scope] && !s.SealAttempted && !s.ObservedSealed).ToList();
+        if (candidates.Count == 0) return;
+        var stream = candidates[_rng.Next(candidates.Count)];
+        IReadOnlyList<SegmentRange> active;
+        try
+        {
+            active = await SettleAsync(_store!.Streams.GetActiveSegmentsAsync(stream.Scope, stream.Stream));
+        }
+        catch (IOException)
+        {
+            _failureObserved = true;
+            return;
+        }
+        long[] seal;
+        KeyRange[] ranges;
+        if (active.Count < 6 && (active.Count == 1 || _rng.Next(2) == 0))
+        {
+            var s = active[_rng.Next(active.Count)];
+            double middle = (s.KeyRange.Low + s.KeyRange.High) / 2;
+            (seal, ranges) = ([s.SegmentId], [new KeyRange(s.KeyRange.Low, middle), new KeyRange(middle, s.KeyRange.High)]);
+        }
+        else
+        {
+            int i = _rng.Next(active.Count - 1);
+            (seal, ranges) = ([active[i].SegmentId, active[i + 1].SegmentId], [new KeyRange(active[i].KeyRange.Low, active[i + 1].KeyRange.High)]);
+        }
+        // The layout after it: the new segments get the next epoch and the next numbers (after the newest, which is active).
+        int epoch = (int)(active.Max(a => a.SegmentId >> 32) + 1), number = active.Max(a => (int)a.SegmentId) + 1;
+        var after = active.Where(a => !seal.Contains(a.SegmentId)).Select(a => (a.SegmentId, a.KeyRange))
+                          .Concat(ranges.Select((r, i) => (((long)epoch << 32) | (uint)(number + i), r)))
+                          .OrderBy(a => a.Item2.Low)
+                          .Select(a => new SegmentRange(stream.Scope, stream.Stream, a.Item1, a.Item2, 0, 0)).ToList();
+        string before = Layout(active), next = Layout(after);
+        if (stream.Layouts.Count == 0) stream.Layouts.Add(before);
+        stream.Layouts.Add(next);
+        var call = StartMetadata($"scale {stream.Scope} {stream.Stream}: {before} -> {next}",
+                                 () => _store!.Streams.ScaleStreamAsync(stream.Scope, stream.Stream, seal, ranges), (_, _) =>
+                                 {
+                                     stream.Layouts.Clear();
+                                     stream.Layouts.Add(next);
+                                 });
+        await RunMetadataAsync(call);
+    }
+
+    /// <summary>Active segments as text: each id with its range, in key order.</summary>
+    private static string Layout(IEnumerable<SegmentRange> active) =>
+        string.Join(" ", active.Select(a => string.Create(CultureInfo.InvariantCulture, $"{a.SegmentId >> 32}.{(int)a.SegmentId}[{a.KeyRange.Low:R},{a.KeyRange.High:R})")));
 
     /// <summary>Concurrent writes from two writers, sometimes with a metadata call among them; not awaited.</summary>
     private void StartBurst()
