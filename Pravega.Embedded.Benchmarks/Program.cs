@@ -5,6 +5,7 @@
 // Open time against history:        dotnet run -c Release --project Pravega.Embedded.Benchmarks -- open [--gib 0.25,1,2] [--keep-mib 64]
 // Tier-2: writes on/off, catch-up:    dotnet run -c Release --project Pravega.Embedded.Benchmarks -- tier2 [--gib 2] [--tier1-mib 256] [--rounds 2]
 // Memory against data volume:        dotnet run -c Release --project Pravega.Embedded.Benchmarks -- memory [--events 50000000]
+// Writes across scales under load:   dotnet run -c Release --project Pravega.Embedded.Benchmarks -- scale [--seconds 30]
 // See docs/BENCHMARKS.md for the workloads, the options and the results.
 using BenchmarkDotNet.Running;
 using Pravega.Embedded.Benchmarks;
@@ -16,6 +17,7 @@ if (args.Length > 0 && args[0] == "read") return await ReadRunner.RunAsync(args[
 if (args.Length > 0 && args[0] == "memory") return await MemoryRunner.RunAsync(args[1..]);
 if (args.Length > 0 && args[0] == "tier2") return await Tier2Runner.RunAsync(args[1..]);
 if (args.Length > 0 && args[0] == "open") return await OpenTimeRunner.RunAsync(args[1..]);
+if (args.Length > 0 && args[0] == "scale") return await ScaleRunner.RunAsync(args[1..]);
 if (args.Length > 0 && args[0] == "allocs") return await AllocationBreakdown.RunAsync(args[1..]);
 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args, new BenchmarkConfig());
 return 0;
