@@ -57,8 +57,9 @@ internal sealed partial class StreamController
         {
             foreach (var scope in _scopes.Values)
                 foreach (var stream in scope.Streams.Values)
-                    if (!stream.IsSealed && stream.Config.RetentionPolicy is { Kind: RetentionPolicyKind.Size } policy)
-                        foreach (var (segment, offset) in SizeCut(stream, policy.KeepAtLeastBytes!.Value))
+                    if (!stream.IsSealed && stream.Config.RetentionPolicy is { Kind: RetentionPolicyKind.Size } policy
+                        && SizeCut(stream, policy.KeepAtLeastBytes!.Value) is { } cut)
+                        foreach (var (segment, offset) in cut.Inner)
                             if (offset < segment.Data.TieredLength) cuts.Add((segment.Data, offset));
         }
         foreach (var (data, offset) in cuts) await tierer.LoadBoundaryBlocksAsync(data, offset, ct).ConfigureAwait(false);
@@ -127,19 +128,19 @@ internal sealed partial class StreamController
     }
 
     /// <summary>
-    /// Truncates so that at least <paramref name="keepBytes"/> remain: each segment keeps its proportional share
-    /// (rounded up), cut at the event boundary at or before that point, so the total kept is at least the policy's and
-    /// at most one event per segment more. Returns the LSN or 0.
+    /// Truncates so that at least <paramref name="keepBytes"/> remain (see <see cref="SizeCut"/>): the segments where the
+    /// cut falls keep their proportional share (rounded up) of what is still to keep, cut at the event boundary at or
+    /// before that point, so the total kept is at least the policy's and at most one event per segment more. Returns the
+    /// LSN or 0.
     /// </summary>
     private long TruncateBySize(StreamState stream, long keepBytes)
     {
-        var cut = SizeCut(stream, keepBytes);
-        if (cut.Count == 0) return 0;
-        var positions = new List<(StreamSegment Segment, long Offset)>(stream.ActiveSegments.Count);
-        foreach (var segment in stream.ActiveSegments)
+        if (SizeCut(stream, keepBytes) is not { } cut) return 0;
+        var positions = new List<(StreamSegment Segment, long Offset)>(cut.Frontier.Count);
+        foreach (var segment in cut.Frontier)
         {
             long offset = segment.Data.AcceptedStartOffset;
-            foreach (var (s, at) in cut)
+            foreach (var (s, at) in cut.Inner)
                 if (ReferenceEquals(s, segment)) offset = Math.Max(offset, _container.BoundaryAtOrBefore(segment.Data, at));
             positions.Add((segment, offset));
         }
@@ -147,25 +148,50 @@ internal sealed partial class StreamController
     }
 
     /// <summary>
-    /// Where each segment would keep its proportional share (rounded up) of <paramref name="keepBytes"/> (container
-    /// lock): the offsets to cut at, before rounding down to an event boundary; none when the stream holds no more.
+    /// Where size-based retention cuts (container lock), or null when the stream holds no more than
+    /// <paramref name="keepBytes"/>. It looks for the cut back from the tail one epoch at a time: the frontier starts as
+    /// the active segments; while everything from the frontier on (its segments from their starts, and all their
+    /// successors) holds less than the policy keeps, the frontier steps back over the latest scale not yet stepped over
+    /// (its new segments give way to the segments it sealed). The cut then falls inside the segments added last
+    /// (<c>Inner</c>: the active ones, or the sealed ones of that scale), each keeping its proportional share of what the
+    /// later bytes leave to keep; the rest of the frontier stays at its starts. So retention works across any number of
+    /// epochs, and a stream that scales often still has its old epochs truncated.
     /// </summary>
-    private static List<(StreamSegment Segment, long Offset)> SizeCut(StreamState stream, long keepBytes)
+    private static (List<StreamSegment> Frontier, List<(StreamSegment Segment, long Offset)> Inner)? SizeCut(StreamState stream, long keepBytes)
     {
-        var active = stream.ActiveSegments;
-        long total = 0;
-        foreach (var segment in active) total += segment.Data.DurableLength - segment.Data.AcceptedStartOffset;
-        var cut = new List<(StreamSegment Segment, long Offset)>(active.Count);
-        if (total <= keepBytes) return cut;
-        foreach (var segment in active)
+        ILookup<int, StreamSegment>? byEpoch = null;
+        var frontier = new List<StreamSegment>(stream.ActiveSegments);
+        IReadOnlyList<StreamSegment> inner = stream.ActiveSegments;
+        long after = 0; // bytes from the frontier on, outside the inner segments
+        for (int epoch = stream.Epoch; ; epoch--)
         {
-            var data = segment.Data;
-            long length = data.DurableLength - data.AcceptedStartOffset;
-            if (length == 0) continue;
-            long share = (long)(((Int128)keepBytes * length + total - 1) / total);
-            cut.Add((segment, data.DurableLength - share));
+            long innerBytes = 0;
+            foreach (var segment in inner) innerBytes += Live(segment);
+            if (after + innerBytes > keepBytes)
+            {
+                long keep = keepBytes - after;
+                var cut = new List<(StreamSegment Segment, long Offset)>(inner.Count);
+                foreach (var segment in inner)
+                {
+                    long length = Live(segment);
+                    if (length == 0) continue;
+                    long share = (long)(((Int128)keep * length + innerBytes - 1) / innerBytes);
+                    cut.Add((segment, segment.Data.DurableLength - share));
+                }
+                return (frontier, cut);
+            }
+            if (epoch == 0) return null;
+            after += innerBytes;
+            byEpoch ??= stream.AllSegments.ToLookup(s => s.Epoch);
+            var created = byEpoch[epoch].ToList();
+            var sealedByIt = created.SelectMany(s => s.Predecessors).Distinct().ToList();
+            if (sealedByIt.All(stream.IsBeforeHead)) return null; // everything older was truncated: nothing more to find
+            frontier.RemoveAll(created.Contains);
+            frontier.AddRange(sealedByIt);
+            inner = sealedByIt;
         }
-        return cut;
+
+        static long Live(StreamSegment segment) => segment.Data.DurableLength - segment.Data.AcceptedStartOffset;
     }
 
     private static List<(StreamSegment Segment, long Offset)>? TryMergeHead(StreamState stream, List<(StreamSegment Segment, long Offset)> cut)
