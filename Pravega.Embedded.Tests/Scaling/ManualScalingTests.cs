@@ -249,6 +249,129 @@ public sealed class ManualScalingTests : IDisposable
     }
 
     [Fact]
+    public async Task A_group_with_an_end_cut_in_a_later_epoch_reads_to_it_and_no_further()
+    {
+        string[] keys = [.. Enumerable.Range(0, 10).Select(i => "key" + i)];
+        await using var store = await _dir.OpenAsync();
+        await store.CreateStreamAsync("s", "t", segments: 1);
+        await using var writer = store.CreateEventWriter("s", "t", Serializers.Utf8);
+        await WriteAsync(writer, keys, 0, 100);
+        await store.Streams.ScaleStreamAsync("s", "t", [Id(0, 0)], [new KeyRange(0, 0.5), new KeyRange(0.5, 1)]);
+        await WriteAsync(writer, keys, 100, 100);
+        var end = (await store.Streams.GetStreamInfoAsync("s", "t")).Tail;
+        await store.Streams.ScaleStreamAsync("s", "t", [Id(1, 1), Id(1, 2)], [new KeyRange(0, 1)]);
+        await WriteAsync(writer, keys, 200, 100);
+
+        await store.ReaderGroups.CreateReaderGroupAsync("s", "g", ReaderGroupConfig.ForStream("s", "t", end: end));
+        await using var reader = store.CreateReader("r", "s", "g", Serializers.Utf8);
+        var read = new List<string>();
+        while (true)
+        {
+            var e = await reader.ReadNextEventAsync(TimeSpan.FromSeconds(5));
+            if (e.IsEndOfStream) break;
+            Assert.True(e.HasEvent, "timed out before the end of the group's end cut");
+            read.Add(e.Event!);
+        }
+        AssertKeyOrder(read, 200);
+        Assert.All(read, e => Assert.True(Number(e) < 200, e));
+    }
+
+    [Fact]
+    public async Task A_checkpoint_taken_across_epochs_restarts_a_group_with_exactly_the_rest()
+    {
+        string[] keys = [.. Enumerable.Range(0, 16).Select(i => "key" + i)];
+        await using var store = await _dir.OpenAsync();
+        await store.CreateStreamAsync("s", "t", segments: 2);
+        await store.ReaderGroups.CreateReaderGroupAsync("s", "g", ReaderGroupConfig.ForStream("s", "t"));
+        await using var writer = store.CreateEventWriter("s", "t", Serializers.Utf8);
+        await WriteAsync(writer, keys, 0, 100);
+        await store.Streams.ScaleStreamAsync("s", "t", [Id(0, 0)], [new KeyRange(0, 0.25), new KeyRange(0.25, 0.5)]);
+        await WriteAsync(writer, keys, 100, 100);
+
+        var group = await store.ReaderGroups.GetReaderGroupAsync("s", "g");
+        var before = new List<string>();
+        Checkpoint checkpoint;
+        await using (var reader = store.CreateReader("r", "s", "g", Serializers.Utf8))
+        {
+            for (int i = 0; i < 120; i++) before.Add((await reader.ReadNextEventAsync(TimeSpan.FromSeconds(5))).Event!);
+            var pending = group.InitiateCheckpointAsync("cp");
+            var e = await reader.ReadNextEventAsync(TimeSpan.FromSeconds(5));
+            Assert.True(e.IsCheckpoint);
+            checkpoint = await pending;
+        }
+        await store.Streams.ScaleStreamAsync("s", "t", [Id(0, 1)], [new KeyRange(0.5, 1)]);
+        await WriteAsync(writer, keys, 200, 50);
+
+        await store.ReaderGroups.CreateReaderGroupAsync("s", "again", ReaderGroupConfig.FromCheckpoint(checkpoint));
+        var after = await store.ReadAllAsync("s", "t", 250, "again");
+        AssertKeyOrder(before.Concat(after.Select(e => e.Event!)), 250);
+    }
+
+    [Fact]
+    public async Task A_reader_declared_offline_without_a_position_is_rewound_to_the_checkpoint_across_epochs()
+    {
+        string[] keys = [.. Enumerable.Range(0, 16).Select(i => "key" + i)];
+        await using var store = await _dir.OpenAsync();
+        await store.CreateStreamAsync("s", "t", segments: 1);
+        await store.ReaderGroups.CreateReaderGroupAsync("s", "g", ReaderGroupConfig.ForStream("s", "t"));
+        await using var writer = store.CreateEventWriter("s", "t", Serializers.Utf8);
+        await WriteAsync(writer, keys, 0, 60);
+        var group = await store.ReaderGroups.GetReaderGroupAsync("s", "g");
+        await using var a = store.CreateReader("a", "s", "g", Serializers.Utf8);
+        var first = new List<string>();
+        for (int i = 0; i < 30; i++) first.Add((await a.ReadNextEventAsync(TimeSpan.FromSeconds(5))).Event!);
+        var pending = group.InitiateCheckpointAsync("cp");
+        Assert.True((await a.ReadNextEventAsync(TimeSpan.FromSeconds(5))).IsCheckpoint);
+        await pending;
+        await store.Streams.ScaleStreamAsync("s", "t", [Id(0, 0)], [new KeyRange(0, 0.5), new KeyRange(0.5, 1)]);
+        await WriteAsync(writer, keys, 60, 60);
+        var lost = new List<string>(); // read by a after the checkpoint, then a dies: these come again
+        for (int i = 0; i < 50; i++) lost.Add((await a.ReadNextEventAsync(TimeSpan.FromSeconds(5))).Event!);
+
+        await group.ReaderOfflineAsync("a", null);
+        var rest = await store.ReadAllAsync("s", "t", 90, "g");
+        AssertKeyOrder(first.Concat(rest.Select(e => e.Event!)), 120);
+        Assert.Subset(rest.Select(e => e.Event!).ToHashSet(), lost.ToHashSet());
+    }
+
+    [Fact]
+    public async Task Rewinding_a_predecessor_takes_its_successor_back_from_the_reader_that_holds_it()
+    {
+        string[] keys = [.. Enumerable.Range(0, 16).Select(i => "key" + i)];
+        await using var store = await _dir.OpenAsync();
+        await store.CreateStreamAsync("s", "t", segments: 1);
+        await store.ReaderGroups.CreateReaderGroupAsync("s", "g", ReaderGroupConfig.ForStream("s", "t"));
+        await using var writer = store.CreateEventWriter("s", "t", Serializers.Utf8);
+        await WriteAsync(writer, keys, 0, 40);
+        var group = await store.ReaderGroups.GetReaderGroupAsync("s", "g");
+        await using var a = store.CreateReader("a", "s", "g", Serializers.Utf8);
+        for (int i = 0; i < 10; i++) Assert.True((await a.ReadNextEventAsync(TimeSpan.FromSeconds(5))).HasEvent);
+        var checkpoint = group.InitiateCheckpointAsync("cp");
+        Assert.True((await a.ReadNextEventAsync(TimeSpan.FromSeconds(5))).IsCheckpoint);
+        await checkpoint;
+        await store.Streams.ScaleStreamAsync("s", "t", [Id(0, 0)], [new KeyRange(0, 0.5), new KeyRange(0.5, 1)]);
+        await WriteAsync(writer, keys, 40, 40);
+
+        // a reads the rest of the first segment and into one successor; b gets the other successor and reads some of it.
+        await using var b = store.CreateReader("b", "s", "g", Serializers.Utf8);
+        Assert.False((await b.ReadNextEventAsync(TimeSpan.FromMilliseconds(100))).HasEvent);
+        for (int i = 0; i < 35; i++) Assert.True((await a.ReadNextEventAsync(TimeSpan.FromSeconds(5))).HasEvent);
+        var early = new List<string>();
+        for (int i = 0; i < 3; i++) early.Add((await b.ReadNextEventAsync(TimeSpan.FromSeconds(5))).Event!);
+        Assert.All(early, e => Assert.True(Number(e) >= 40, e));
+
+        // a dies: the first segment is read again from the checkpoint, and b's successor waits for it again.
+        await group.ReaderOfflineAsync("a", null);
+        var again = new List<string>();
+        for (int i = 0; i < 30; i++) again.Add((await b.ReadNextEventAsync(TimeSpan.FromSeconds(5))).Event!);
+        Assert.Equal(Enumerable.Range(10, 30), again.Select(Number));
+        var rest = new List<string>();
+        await ReadUntilTimeoutAsync(b, rest);
+        Assert.Equal(Enumerable.Range(40, 40), rest.Select(Number).Order());
+        AssertKeyOrder(again.Concat(rest), 70);
+    }
+
+    [Fact]
     public async Task Truncating_at_a_cut_of_successors_removes_the_predecessors_and_moves_the_head()
     {
         string[] keys = [.. Enumerable.Range(0, 10).Select(i => "key" + i)];

@@ -9,12 +9,15 @@ namespace Pravega.Embedded.Tests.Scaling;
 
 /// <summary>
 /// Random writes over random keys interleaved with random splits and merges, reader-group joins, leaves, reads and
-/// checkpoints, and reopens, read back by one reader alone and by a group of up to three: nothing lost, nothing
-/// duplicated, and the events of each key in write order (API.md, "Order ... across scale events too").
+/// checkpoints, readers declared offline (at their position, or without one), and reopens, read back by one reader alone
+/// and by a group of up to three: nothing lost, and the events of each key in write order (API.md, "Order ... across
+/// scale events too"); nothing duplicated either, unless a reader was declared offline without a position (then what it
+/// read since the last checkpoint comes again, and, in order, whatever depends on it: the last time each event is read,
+/// the keys are still in order).
 /// </summary>
 public sealed class ScalingProperties
 {
-    private enum StepKind { Write, Split, Merge, Join, Read, Leave, Checkpoint, Reopen }
+    private enum StepKind { Write, Split, Merge, Join, Read, Leave, OfflineAtPosition, OfflineNoPosition, Checkpoint, Reopen }
 
     private sealed record Step(StepKind Kind, int Which, int Count);
 
@@ -22,6 +25,7 @@ public sealed class ScalingProperties
         from kind in Gen.Frequency(
             (5, Gen.Constant(StepKind.Write)), (2, Gen.Constant(StepKind.Split)), (2, Gen.Constant(StepKind.Merge)),
             (2, Gen.Constant(StepKind.Join)), (5, Gen.Constant(StepKind.Read)), (1, Gen.Constant(StepKind.Leave)),
+            (1, Gen.Constant(StepKind.OfflineAtPosition)), (1, Gen.Constant(StepKind.OfflineNoPosition)),
             (1, Gen.Constant(StepKind.Checkpoint)), (1, Gen.Constant(StepKind.Reopen)))
         from which in Gen.Choose(0, 5)
         from count in Gen.Choose(1, 30)
@@ -44,6 +48,10 @@ public sealed class ScalingProperties
             int written = 0;
             var readLog = new List<string>(); // the group's reads in the order they happened
             var readers = new Dictionary<int, IEventStreamReader<string>>();
+            var positions = new Dictionary<int, Position>();
+            var sinceCheckpoint = new Dictionary<int, List<string>>(); // per reader: read after the last checkpoint it passed
+            var mustComeAgain = new List<(string Event, int After)>();  // read by a reader declared offline without a position
+            bool rewound = false;
             foreach (var step in steps)
             {
                 switch (step.Kind)
@@ -80,7 +88,11 @@ public sealed class ScalingProperties
                     }
                     case StepKind.Join:
                         if (readers.Count < 3 && !readers.ContainsKey(step.Which % 3))
+                        {
                             readers.Add(step.Which % 3, store.CreateReader("r" + (step.Which % 3), "s", "g", Serializers.Utf8));
+                            positions.Remove(step.Which % 3);
+                            sinceCheckpoint.Remove(step.Which % 3);
+                        }
                         break;
                     case StepKind.Read:
                         if (readers.TryGetValue(step.Which % 3, out var reader))
@@ -88,14 +100,27 @@ public sealed class ScalingProperties
                             for (int i = 0; i < step.Count; i++)
                             {
                                 var e = await reader.ReadNextEventAsync(TimeSpan.FromMilliseconds(50));
-                                if (e.HasEvent) readLog.Add(e.Event!);
-                                else if (!e.IsCheckpoint) break;
+                                if (e.Position is { } at) positions[step.Which % 3] = at;
+                                if (!Note(step.Which % 3, e)) break;
                             }
                         }
                         break;
                     case StepKind.Leave:
                         if (readers.Remove(step.Which % 3, out var leaving)) await leaving.DisposeAsync();
                         break;
+                    case StepKind.OfflineAtPosition or StepKind.OfflineNoPosition:
+                    {
+                        int id = step.Which % 3;
+                        if (!readers.Remove(id, out var dead)) break;
+                        bool withPosition = step.Kind == StepKind.OfflineAtPosition && positions.ContainsKey(id);
+                        var group = await store.ReaderGroups.GetReaderGroupAsync("s", "g");
+                        await group.ReaderOfflineAsync("r" + id, withPosition ? positions[id] : null);
+                        rewound |= !withPosition;
+                        if (!withPosition)
+                            foreach (string e in sinceCheckpoint.GetValueOrDefault(id) ?? []) mustComeAgain.Add((e, readLog.Count));
+                        await dead.DisposeAsync(); // offline already: leaves nothing behind
+                        break;
+                    }
                     case StepKind.Checkpoint:
                     {
                         var group = await store.ReaderGroups.GetReaderGroupAsync("s", "g");
@@ -103,12 +128,13 @@ public sealed class ScalingProperties
                         // Every online reader passes it at its next read; one that finds nothing to read passes it too.
                         foreach (var r in readers.Values)
                         {
+                            int id = readers.First(p => ReferenceEquals(p.Value, r)).Key;
                             var e = await r.ReadNextEventAsync(TimeSpan.FromMilliseconds(50));
-                            if (e.HasEvent) readLog.Add(e.Event!);
+                            Note(id, e);
                             while (!checkpoint.IsCompleted && !e.IsCheckpoint && e.HasEvent)
                             {
                                 e = await r.ReadNextEventAsync(TimeSpan.FromMilliseconds(50));
-                                if (e.HasEvent) readLog.Add(e.Event!);
+                                Note(id, e);
                             }
                         }
                         if (readers.Count == 0) await checkpoint;
@@ -117,6 +143,7 @@ public sealed class ScalingProperties
                     case StepKind.Reopen:
                         foreach (var r in readers.Values) await r.DisposeAsync();
                         readers.Clear();
+                        positions.Clear();
                         await store.DisposeAsync();
                         store = await dir.OpenAsync();
                         break;
@@ -136,12 +163,40 @@ public sealed class ScalingProperties
                 }
             }
             var alone = (await store.ReadAllAsync("s", "t", written)).Select(e => e.Event!).ToList();
-            return InKeyOrderOnce(readLog, written) && InKeyOrderOnce(alone, written);
+            foreach (var (e, after) in mustComeAgain)
+                Assert.True(readLog.LastIndexOf(e) >= after, $"{e}, read by a reader declared offline without a position after its last checkpoint, was not read again");
+            return (rewound ? InKeyOrderAtLeastOnce(readLog, written) : InKeyOrderOnce(readLog, written)) && InKeyOrderOnce(alone, written);
+
+            // Records a read of reader id; false when it read nothing (timed out).
+            bool Note(int id, EventRead<string> e)
+            {
+                if (!sinceCheckpoint.TryGetValue(id, out var list)) sinceCheckpoint.Add(id, list = []);
+                if (e.IsCheckpoint) list.Clear();
+                if (!e.HasEvent) return e.IsCheckpoint;
+                readLog.Add(e.Event!);
+                list.Add(e.Event!);
+                return true;
+            }
         }
         finally
         {
             await store.DisposeAsync();
         }
+    }
+
+    /// <summary>Every event read at least once, and the last time each is read, each key's events in write order.</summary>
+    private static bool InKeyOrderAtLeastOnce(List<string> read, int written)
+    {
+        var lastRead = new Dictionary<string, int>(StringComparer.Ordinal);
+        for (int i = 0; i < read.Count; i++) lastRead[read[i]] = i;
+        Assert.Equal(written, lastRead.Count);
+        var lastTimes = lastRead.OrderBy(p => p.Value).Select(p => p.Key).ToList();
+        foreach (var key in lastTimes.GroupBy(e => e.Split(':')[0]))
+        {
+            var numbers = key.Select(e => int.Parse(e.Split(':')[1], CultureInfo.InvariantCulture)).ToList();
+            Assert.Equal(numbers.Order(), numbers);
+        }
+        return true;
     }
 
     private static bool InKeyOrderOnce(List<string> read, int written)

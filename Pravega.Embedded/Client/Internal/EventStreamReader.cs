@@ -164,6 +164,11 @@ internal sealed class EventStreamReader<T> : IEventStreamReader<T>
             {
                 int index = (_next + i) % _owned.Count;
                 var cursor = _owned[index];
+                if (cursor.Revoked)
+                {
+                    sync = true; // the group took it back: drop it
+                    continue;
+                }
                 if (cursor.Offset >= cursor.EndOffset)
                 {
                     sync |= cursor.IsFinished; // give it back to the group
@@ -187,6 +192,11 @@ internal sealed class EventStreamReader<T> : IEventStreamReader<T>
                     if (read.Status == SegmentReadStatus.NotAtEventBoundary)
                         throw new StorageCorruptedException($"Segment {cursor.Key} has no event boundary at offset {cursor.Offset}.");
                     sync |= cursor.IsFinished; // at the tail, or ended: give it back to the group
+                    continue;
+                }
+                if (cursor.Revoked)
+                {
+                    sync = true; // taken back during the read: this event is read again, after what it depends on
                     continue;
                 }
                 var evt = read.Event!;

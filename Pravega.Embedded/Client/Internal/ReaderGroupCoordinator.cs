@@ -34,6 +34,9 @@ internal sealed class ReaderGroupCoordinator : IDisposable
     private readonly SemaphoreSlim _saving = new(1, 1);
     private readonly ITimer? _autoCheckpoints;
     private Dictionary<SegmentKey, long>? _lastCheckpointPositions;
+
+    /// <summary>Per reader: the segments it read to their end since the last checkpoint whose successors were freed.</summary>
+    private readonly Dictionary<string, HashSet<SegmentKey>> _finishedBy = new(StringComparer.Ordinal);
     private Checkpoint? _lastCheckpoint;
     private PendingCheckpoint? _pending;
     private readonly LinkedList<PendingCheckpoint> _queued = new(); // initiated while one was under way, in order
@@ -145,6 +148,12 @@ internal sealed class ReaderGroupCoordinator : IDisposable
                     else ready &= !(reachable ??= Reachable()).Contains(p);
                 }
                 if (!ready) continue;
+                foreach (var c in _finished)
+                {
+                    if (!predecessors.Contains(c.Segment) || c.FinishedBy is not { } reader) continue;
+                    if (!_finishedBy.TryGetValue(reader, out var keys)) _finishedBy.Add(reader, keys = []);
+                    keys.Add(c.Key);
+                }
                 _finished.RemoveAll(c => predecessors.Contains(c.Segment));
                 foreach (var z in successors)
                 {
@@ -219,7 +228,13 @@ internal sealed class ReaderGroupCoordinator : IDisposable
             bool finished = false;
             for (int i = owned.Count - 1; i >= 0; i--)
             {
+                if (owned[i].Revoked)
+                {
+                    owned.RemoveAt(i); // the group has a new cursor for it, or will once its predecessors are read again
+                    continue;
+                }
                 if (!owned[i].IsFinished) continue;
+                owned[i].FinishedBy = readerId;
                 _finished.Add(owned[i]);
                 owned.RemoveAt(i);
                 finished = true;
@@ -281,7 +296,9 @@ internal sealed class ReaderGroupCoordinator : IDisposable
 
     /// <summary>
     /// Declares a reader offline. Its segments are freed at <paramref name="position"/>, or, with none, where the
-    /// group last checkpointed them (without a checkpoint: where the group started), so delivery stays at-least-once.
+    /// group last checkpointed them (without a checkpoint: where the group started; a segment it got after that, from
+    /// 0), so delivery stays at-least-once. Without a position, the segments it read to their end since then across a
+    /// scale are read again too (see <see cref="RewindFinished"/>).
     /// </summary>
     public Task ReaderOfflineAsync(string readerId, Position? position)
     {
@@ -290,14 +307,56 @@ internal sealed class ReaderGroupCoordinator : IDisposable
         {
             if (!_online.Remove(readerId, out var owned)) return Task.CompletedTask;
             var offsets = owned.Select(c =>
-                position is not null ? (position.OwnedSegments.TryGetValue(c.Key, out long given) ? given : c.Offset)
-                : _lastCheckpointPositions is not null && _lastCheckpointPositions.TryGetValue(c.Key, out long checkpointed) ? checkpointed
-                : _startOffsets.GetValueOrDefault(c.Key, c.Offset)).ToList();
+                position is not null ? (position.OwnedSegments.TryGetValue(c.Key, out long given) ? given : c.Offset) : RewindOffset(c.Key)).ToList();
             completed = Release(readerId, owned, offsets);
+            if (_finishedBy.Remove(readerId, out var finished) && position is null) RewindFinished(finished);
             Bump();
         }
         if (completed is not null) Complete(completed);
         return SaveAsync();
+    }
+
+    /// <summary>Where a segment is read again from after a reader without a position: the last checkpoint, the group's start, or 0.</summary>
+    private long RewindOffset(SegmentKey key) =>
+        _lastCheckpointPositions is not null && _lastCheckpointPositions.TryGetValue(key, out long checkpointed) ? checkpointed
+        : _startOffsets.GetValueOrDefault(key, 0);
+
+    /// <summary>
+    /// A reader went offline without a position after reading <paramref name="finished"/> to their ends since the last
+    /// checkpoint and their successors were freed (lock held). Those events are delivered again, so the segments are
+    /// free again from the checkpoint (or 0), and everything that came after them goes back to waiting for them, also
+    /// where other readers read it meanwhile (their cursors are revoked): otherwise a key's later events, read in a
+    /// successor, would come before its earlier ones read again. At-least-once, with the order kept.
+    /// </summary>
+    private void RewindFinished(HashSet<SegmentKey> finished)
+    {
+        var rewound = new List<SegmentCursor>();
+        lock (_runtime.Container.Lock) // the scale links are container state
+        {
+            foreach (var stream in _streams)
+            {
+                foreach (var segment in stream.AllSegments)
+                {
+                    var key = new SegmentKey(stream.Scope, stream.Name, segment.SegmentId);
+                    if (finished.Contains(key)) rewound.Add(new SegmentCursor(key, stream, segment, RewindOffset(key), EndOffsetOf(key)));
+                }
+            }
+            var later = new HashSet<StreamSegment>();
+            var queue = new Queue<StreamSegment>(rewound.Select(c => c.Segment));
+            while (queue.TryDequeue(out var s))
+                foreach (var z in s.Successors)
+                    if (later.Add(z)) queue.Enqueue(z);
+            rewound.RemoveAll(c => later.Contains(c.Segment)); // freed again once its rewound predecessors are read again
+            var gone = new HashSet<StreamSegment>(later.Concat(rewound.Select(c => c.Segment)));
+            _free.RemoveAll(c => gone.Contains(c.Segment));
+            _finished.RemoveAll(c => gone.Contains(c.Segment));
+            foreach (var owned in _online.Values)
+                foreach (var c in owned)
+                    if (gone.Contains(c.Segment)) c.Revoked = true;
+            var goneKeys = gone.Select(g => new SegmentKey(g.Data.Scope, g.Data.Stream, g.SegmentId)).ToHashSet();
+            foreach (var keys in _finishedBy.Values) keys.RemoveWhere(goneKeys.Contains);
+        }
+        _free.AddRange(rewound);
     }
 
     /// <summary>
@@ -389,6 +448,7 @@ internal sealed class ReaderGroupCoordinator : IDisposable
             checkpoint = new Checkpoint(pending.Name, cuts);
             _lastCheckpoint = checkpoint;
             _lastCheckpointPositions = new Dictionary<SegmentKey, long>(pending.Positions);
+            _finishedBy.Clear(); // what readers read before the checkpoint is never read again
             _pending = null;
             Bump();
             if (_queued.First is { } first)

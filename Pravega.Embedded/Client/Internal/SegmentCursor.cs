@@ -24,6 +24,22 @@ internal sealed class SegmentCursor(SegmentKey key, StreamState stream, StreamSe
     /// <summary>The Tier-2 block this reader loaded last for the segment (read events from it while it answers).</summary>
     public SegmentStore.TierBlock? Hint { get; set; }
 
+    /// <summary>
+    /// The group took the segment back from its owner (a reader declared offline without a position read a predecessor
+    /// of it since the last checkpoint, which is read again first): the owner drops it at its next read and returns no
+    /// event read from it after this is set.
+    /// </summary>
+    public bool Revoked
+    {
+        get => Volatile.Read(ref _revoked);
+        set => Volatile.Write(ref _revoked, value);
+    }
+
+    private bool _revoked;
+
+    /// <summary>The reader that read the segment to its end (set when it gives the finished segment back to the group).</summary>
+    public string? FinishedBy { get; set; }
+
     /// <summary>Where the group stops reading this segment (an end cut), or <see cref="long.MaxValue"/>.</summary>
     public long EndOffset { get; } = endOffset;
 
