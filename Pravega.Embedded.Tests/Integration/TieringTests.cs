@@ -199,6 +199,31 @@ public sealed class TieringTests : IDisposable
     }
 
     [Fact]
+    public async Task Segments_sealed_by_a_scale_are_tiered_whole_and_read_across_tiers_and_epochs_after_a_reopen()
+    {
+        await using (var store = await StreamStore.OpenAsync(Options))
+        {
+            await store.CreateStreamAsync("s", "t", segments: 1);
+            await WriteAsync(store, "t", 0, 300); // below every threshold: only the seal makes it due
+            await store.Streams.ScaleStreamAsync("s", "t", [0], [new KeyRange(0, 0.5), new KeyRange(0.5, 1)]);
+            await WriteAsync(store, "t", 300, 300);
+            var first = store.Runtime.Container.AllSegments.Single(s => s.SegmentId == 0);
+            await Eventually(() => first.TieredLength == first.DurableLength, "the sealed segment was not tiered whole");
+        }
+        await using (var store = await StreamStore.OpenAsync(Options))
+        {
+            Assert.Equal(Enumerable.Range(0, 600).Select(Event).Order(StringComparer.Ordinal), await store.ReadSegmentsAsync("s", "t"));
+            var read = await store.ReadAllAsync("s", "t", 600);
+            Assert.Equal(600, read.Count);
+            foreach (var key in read.Select(e => e.Event!).GroupBy(e => Key(int.Parse(e.AsSpan(2, 6), CultureInfo.InvariantCulture))))
+            {
+                var numbers = key.Select(e => int.Parse(e.AsSpan(2, 6), CultureInfo.InvariantCulture)).ToList();
+                Assert.Equal(numbers.Order(), numbers);
+            }
+        }
+    }
+
+    [Fact]
     public async Task A_damaged_manifest_makes_the_store_refuse_to_open_and_nothing_is_deleted()
     {
         await WriteTieredAndCloseAsync(3000);

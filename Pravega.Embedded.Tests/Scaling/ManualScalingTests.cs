@@ -455,12 +455,15 @@ public sealed class ManualScalingTests : IDisposable
             await store.Streams.UpdateStreamAsync("s", "t", new StreamConfiguration { ScalingPolicy = ScalingPolicy.ByEventRate(100, 2, 4) });
             Assert.Equal(4, (await ActiveAsync(store)).Count);
             await writer.WriteEventAsync("k", "after");
+            await store.Streams.UpdateStreamAsync("s", "t", new StreamConfiguration { ScalingPolicy = ScalingPolicy.Fixed(2) }); // and back
+            await writer.WriteEventAsync("k", "fixed again");
         }
         ForgetCheckpoints();
         await using (var store = await _dir.OpenAsync())
         {
-            Assert.Equal([Id(2, 4), Id(2, 5), Id(2, 6), Id(2, 7)], (await ActiveAsync(store)).Select(a => a.Id));
-            Assert.Equal(["before", "after"], (await store.ReadAllAsync("s", "t", 2)).Select(e => e.Event!));
+            Assert.Equal([(Id(3, 8), new KeyRange(0, 0.5)), (Id(3, 9), new KeyRange(0.5, 1))], await ActiveAsync(store));
+            Assert.Equal(ScalingPolicy.Fixed(2), store.Runtime.Controller.GetStream("s", "t").Config.ScalingPolicy);
+            Assert.Equal(["before", "after", "fixed again"], (await store.ReadAllAsync("s", "t", 3)).Select(e => e.Event!));
         }
     }
 }
