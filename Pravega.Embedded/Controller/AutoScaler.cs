@@ -59,6 +59,11 @@ internal sealed class AutoScaler : IAsyncDisposable
         {
             _controller.Scaled = OnScaled;
             _lastCheck = _time.GetTimestamp();
+            // What the log replayed is not load: the segments there at open start from their counts now, and their age
+            // (for the cooldown) from now.
+            foreach (var stream in _controller.LiveStreams)
+                foreach (var segment in stream.ActiveSegments)
+                    _rates[segment] = new Rates(_lastCheck, segment.Data.EventCount, segment.Data.Length);
         }
         if (_options.CheckInterval == Timeout.InfiniteTimeSpan) return;
         lock (_sync)
@@ -92,30 +97,32 @@ internal sealed class AutoScaler : IAsyncDisposable
         int scales = 0;
         lock (_container.Lock)
         {
-            long now = _time.GetTimestamp();
-            double seconds = _time.GetElapsedTime(_lastCheck, now).TotalSeconds;
+            long now = _time.GetTimestamp(), previous = _lastCheck;
+            double seconds = _time.GetElapsedTime(previous, now).TotalSeconds;
             _lastCheck = now;
             // Rates are kept for live segments only: those of sealed or deleted ones (a sealed or deleted stream) go.
             foreach (var gone in _rates.Keys.Where(s => s.Data.IsSealed || s.Data.IsDeleted).ToList()) _rates.Remove(gone);
             foreach (var gone in _lastScale.Keys.Where(s => s.IsDeleted).ToList()) _lastScale.Remove(gone);
             foreach (var stream in _controller.LiveStreams)
             {
-                if (stream.IsSealed || stream.Config.ScalingPolicy.Kind == ScalingPolicyKind.Fixed) continue;
-                foreach (var segment in stream.ActiveSegments) Sample(segment, seconds, now);
-                if (Decide(stream, now)) scales++;
+                if (stream.IsSealed) continue;
+                // Fixed streams are sampled too: a policy changed to a rate policy then starts from rates, not from counts
+                // gathered since the store opened.
+                foreach (var segment in stream.ActiveSegments) Sample(segment, seconds, now, previous);
+                if (stream.Config.ScalingPolicy.Kind != ScalingPolicyKind.Fixed && Decide(stream, now)) scales++;
             }
         }
         return scales;
     }
 
-    private void Sample(StreamSegment segment, double seconds, long now)
+    /// <summary>
+    /// Updates a segment's averages with what was appended since the last check. A segment seen for the first time was
+    /// created since then (a new stream's): it starts from nothing at the last check.
+    /// </summary>
+    private void Sample(StreamSegment segment, double seconds, long now, long previous)
     {
         var data = segment.Data;
-        if (!_rates.TryGetValue(segment, out var rates))
-        {
-            _rates.Add(segment, new Rates(now, data.EventCount, data.Length));
-            return;
-        }
+        if (!_rates.TryGetValue(segment, out var rates)) _rates.Add(segment, rates = new Rates(previous, 0, 0));
         if (seconds <= 0) return;
         double events = (data.EventCount - rates.Events) / seconds, bytes = (data.Length - rates.Bytes) / seconds;
         rates.Events = data.EventCount;
