@@ -410,6 +410,64 @@ public sealed class ManualScalingTests : IDisposable
         }
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task Segments_wholly_before_the_head_are_forgotten_and_groups_positioned_in_them_read_from_the_head(bool fromCheckpoint)
+    {
+        string[] keys = [.. Enumerable.Range(0, 10).Select(i => "key" + i)];
+        await using (var store = await _dir.OpenAsync())
+        {
+            await store.CreateStreamAsync("s", "t", segments: 1);
+            await store.ReaderGroups.CreateReaderGroupAsync("s", "g", ReaderGroupConfig.ForStream("s", "t"));
+            await using var writer = store.CreateEventWriter("s", "t", Serializers.Utf8);
+            await WriteAsync(writer, keys, 0, 100);
+            await using (var reader = store.CreateReader("r", "s", "g", Serializers.Utf8))
+                for (int i = 0; i < 10; i++) Assert.True((await reader.ReadNextEventAsync(TimeSpan.FromSeconds(5))).HasEvent);
+            await store.Streams.ScaleStreamAsync("s", "t", [Id(0, 0)], [new KeyRange(0, 0.5), new KeyRange(0.5, 1)]);
+            await store.Streams.ScaleStreamAsync("s", "t", [Id(1, 2)], [new KeyRange(0.5, 0.75), new KeyRange(0.75, 1)]);
+            await WriteAsync(writer, keys, 100, 100);
+            var cut = (await store.Streams.GetStreamInfoAsync("s", "t")).Tail;
+            await store.Streams.TruncateStreamAsync("s", "t", cut);
+            await WriteAsync(writer, keys, 200, 50);
+
+            var stream = store.Runtime.Controller.GetStream("s", "t");
+            Assert.False(stream.TryGetSegment(Id(0, 0), out _));
+            Assert.False(stream.TryGetSegment(Id(1, 2), out _));
+            Assert.Equal([Id(1, 1), Id(2, 3), Id(2, 4)], stream.AllSegments.Select(x => x.SegmentId).Order());
+            lock (store.Runtime.Container.Lock) Assert.Equal(3, store.Runtime.Container.AllSegments.Count());
+        }
+        if (!fromCheckpoint) ForgetCheckpoints();
+        await using (var store = await _dir.OpenAsync())
+        {
+            Assert.Equal([Id(1, 1), Id(2, 3), Id(2, 4)], store.Runtime.Controller.GetStream("s", "t").AllSegments.Select(x => x.SegmentId).Order());
+            // The group's snapshot names the forgotten first segment: its reader finds that data truncated, once per head
+            // segment, and reads on from the head.
+            await using (var reader = store.CreateReader("r", "s", "g", Serializers.Utf8))
+            {
+                var events = new List<string>();
+                int truncated = 0;
+                while (events.Count < 50)
+                {
+                    try
+                    {
+                        var e = await reader.ReadNextEventAsync(TimeSpan.FromSeconds(5));
+                        Assert.True(e.HasEvent, $"{events.Count} events of 50");
+                        events.Add(e.Event!);
+                    }
+                    catch (TruncatedDataException)
+                    {
+                        truncated++;
+                    }
+                }
+                Assert.Equal(Enumerable.Range(200, 50).Select(i => Event(keys[i % 10], i)).Order(), events.Order());
+                Assert.InRange(truncated, 1, 3);
+            }
+            await store.Streams.ScaleStreamAsync("s", "t", [Id(1, 1), Id(2, 3)], [new KeyRange(0, 0.75)]);
+            Assert.Equal([Id(3, 5), Id(2, 4)], (await ActiveAsync(store)).Select(a => a.Id));
+        }
+    }
+
     [Fact]
     public async Task The_batch_client_lists_every_segment_between_two_cuts_of_different_epochs()
     {

@@ -118,8 +118,8 @@ internal sealed partial class StreamController
         var positions = new List<(StreamSegment Segment, long Offset)>(chosen.Positions.Length);
         foreach (var (segmentId, offset) in chosen.Positions)
         {
-            if (!stream.TryGetSegment(segmentId, out var segment)) return 0;
-            positions.Add((segment, offset));
+            // A segment the stream forgot lies before the head: the head covers its range, and MergeHead keeps it there.
+            if (stream.TryGetSegment(segmentId, out var segment)) positions.Add((segment, offset));
         }
         positions.Sort(static (a, b) => a.Segment.Range.Low.CompareTo(b.Segment.Range.Low));
         // A recorded tail cut is later than the head wherever the head came from earlier cuts; one that a truncation

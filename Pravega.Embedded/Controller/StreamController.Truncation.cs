@@ -110,8 +110,9 @@ internal sealed partial class StreamController
     /// <summary>
     /// The segments and offsets of <paramref name="cut"/> in key order (container lock). A valid cut names this stream
     /// and segments of it whose key ranges cover the key space [0, 1) with no gap and no overlap (Pravega's rule),
-    /// each at a non-negative offset; otherwise <see cref="ArgumentException"/> with <paramref name="paramName"/>.
-    /// Offsets are not checked against the data: callers do, as their operation needs.
+    /// each at a non-negative offset; otherwise <see cref="ArgumentException"/> with <paramref name="paramName"/>. A
+    /// segment the stream forgot (wholly before the head) is replaced by the head's segments where it was. Offsets are
+    /// not checked against the data: callers do, as their operation needs.
     /// </summary>
     public static List<(StreamSegment Segment, long Offset)> ResolveCut(StreamState stream, StreamCut cut, string paramName)
     {
@@ -121,13 +122,21 @@ internal sealed partial class StreamController
         if (!string.Equals(cut.Scope, stream.Scope, StringComparison.Ordinal) || !string.Equals(cut.Stream, stream.Name, StringComparison.Ordinal))
             throw new ArgumentException($"The cut is of stream {cut.Scope}/{cut.Stream}, not of {stream}.", paramName);
         var positions = new List<(StreamSegment Segment, long Offset)>(cut.Positions.Count);
+        bool forgotten = false;
         foreach (var (segmentId, offset) in cut.Positions)
         {
-            if (!stream.TryGetSegment(segmentId, out var segment))
-                throw new ArgumentException($"The cut names segment {segmentId}, which stream {stream} does not have.", paramName);
             if (offset < 0)
                 throw new ArgumentException($"The cut's offset {offset} of segment {segmentId} is negative.", paramName);
-            positions.Add((segment, offset));
+            if (stream.TryGetSegment(segmentId, out var segment)) positions.Add((segment, offset));
+            else if (segmentId >= 0 && segmentId >> 32 <= stream.Epoch && (int)segmentId < stream.NextSegmentNumber) forgotten = true;
+            else throw new ArgumentException($"The cut names segment {segmentId}, which stream {stream} does not have.", paramName);
+        }
+        if (forgotten)
+        {
+            // A segment the stream had and forgot lies wholly before the head (ForgetBeforeHead): where the cut is there,
+            // it is at the head now, so the head's segments stand in for it.
+            foreach (var head in stream.HeadSegments)
+                if (!positions.Exists(p => p.Segment.Overlaps(head.Range))) positions.Add((head, head.Data.StartOffset));
         }
         positions.Sort(static (a, b) => a.Segment.Range.Low.CompareTo(b.Segment.Range.Low));
         double covered = 0;
@@ -191,7 +200,31 @@ internal sealed partial class StreamController
             if (data.AcceptedStartOffset < data.Length && !stream.HeadSegments.Contains(segment) && stream.IsBeforeHead(segment))
                 _container.TruncateSegment(data, data.Length, _container.CurrentLsn);
         }
+        ForgetBeforeHead(stream);
         ForgetRetentionCutsBeforeHead(stream);
+    }
+
+    /// <summary>
+    /// Forgets the segments wholly before the head, oldest first (one whose predecessors are all forgotten): they hold
+    /// no data any read can reach, so the stream, the container (and so checkpoints) drop them, and their Tier-2 data
+    /// goes once the record is durable. A reader still positioned in one finds it truncated to its end and moves on to
+    /// its successors (it keeps its links to them). Replay does the same at the same record.
+    /// </summary>
+    private void ForgetBeforeHead(StreamState stream)
+    {
+        bool forgot;
+        do
+        {
+            forgot = false;
+            foreach (var segment in stream.AllSegments)
+            {
+                if (segment.Predecessors.Count > 0 || !segment.Data.IsSealed || stream.HeadSegments.Contains(segment) || !stream.IsBeforeHead(segment)) continue;
+                stream.Forget(segment);
+                _container.DeleteSegment(segment.Data);
+                forgot = true;
+            }
+        }
+        while (forgot);
     }
 
     private static List<(StreamSegment Segment, long Offset)> ReadPositions(StreamState stream, BinaryReader r)

@@ -31,6 +31,12 @@ internal sealed class StreamSegment(long segmentId, KeyRange range, Segment data
         successor._predecessors.Add(this);
     }
 
+    /// <summary>
+    /// Forgets a predecessor that the stream forgot (container lock): it lay wholly before the head, its data is gone,
+    /// and nothing before the head is read. The predecessor keeps its own successor links, for a reader still in it.
+    /// </summary>
+    public void ForgetPredecessor(StreamSegment predecessor) => _predecessors.Remove(predecessor);
+
     /// <summary>The ranges share some of the key space.</summary>
     public bool Overlaps(KeyRange other) => Range.Low < other.High && other.Low < Range.High;
 

@@ -73,6 +73,16 @@ internal sealed class StreamState
         NextSegmentNumber += created.Count;
     }
 
+    /// <summary>
+    /// Forgets a segment wholly before the head whose predecessors are forgotten already (container lock): metadata and
+    /// memory stay bounded by the live part of the stream, not by its scale history.
+    /// </summary>
+    public void Forget(StreamSegment segment)
+    {
+        _segments.TryRemove(segment.SegmentId, out _);
+        foreach (var successor in segment.Successors) successor.ForgetPredecessor(segment);
+    }
+
     /// <summary>Moves the head (container lock; a valid cut at or after the current head).</summary>
     public void SetHead(IEnumerable<StreamSegment> head) => HeadSegments = Sorted(head);
 

@@ -53,6 +53,7 @@ internal sealed class ReaderGroupCoordinator : IDisposable
         foreach (var selection in config.Streams) _streams.Add(runtime.Controller.GetStream(selection.Scope, selection.Stream));
         if (state.Snapshot is { } snapshot && snapshot.Generation == Generation) Restore(snapshot);
         else Start(config);
+        CoverForgottenSegments();
         ReleaseSuccessors(); // a snapshot may have been saved between a segment's end and its successors' release
         if (config.AutomaticCheckpointInterval is { } interval)
             _autoCheckpoints = runtime.Time.CreateTimer(static c => ((ReaderGroupCoordinator)c!).StartAutomaticCheckpoint(), this, interval, interval);
@@ -96,6 +97,30 @@ internal sealed class ReaderGroupCoordinator : IDisposable
                 long offset = start is null ? segment.Data.StartOffset : start[segment.SegmentId];
                 _startOffsets[key] = offset;
                 _free.Add(new SegmentCursor(key, stream, segment, offset, EndOffsetOf(key)));
+            }
+        }
+    }
+
+    /// <summary>
+    /// A start cut or snapshot may name segments the stream has forgotten since (wholly before its head: their data is
+    /// gone). Where the group's segments leave part of the key space uncovered, it reads the head's segments there from
+    /// 0: a reader positioned in truncated data finds it so (<see cref="TruncatedDataException"/> once) and moves to the
+    /// head, as anywhere else.
+    /// </summary>
+    private void CoverForgottenSegments()
+    {
+        lock (_runtime.Container.Lock)
+        {
+            foreach (var stream in _streams)
+            {
+                var covered = _free.Concat(_finished).Where(c => ReferenceEquals(c.Stream, stream)).Select(c => c.Segment).ToList();
+                foreach (var head in stream.HeadSegments)
+                {
+                    if (covered.Any(c => c.Overlaps(head.Range))) continue;
+                    var key = new SegmentKey(stream.Scope, stream.Name, head.SegmentId);
+                    _startOffsets[key] = 0;
+                    _free.Add(new SegmentCursor(key, stream, head, 0, EndOffsetOf(key)));
+                }
             }
         }
     }
