@@ -277,6 +277,49 @@ public sealed class ManualScalingTests : IDisposable
     }
 
     [Fact]
+    public async Task A_sealed_stream_that_was_scaled_is_read_to_its_end_by_a_group_of_two()
+    {
+        string[] keys = [.. Enumerable.Range(0, 12).Select(i => "key" + i)];
+        await using var store = await _dir.OpenAsync();
+        await store.CreateStreamAsync("s", "t", segments: 2);
+        await store.ReaderGroups.CreateReaderGroupAsync("s", "g", ReaderGroupConfig.ForStream("s", "t"));
+        await using var writer = store.CreateEventWriter("s", "t", Serializers.Utf8);
+        await WriteAsync(writer, keys, 0, 60);
+        await store.Streams.ScaleStreamAsync("s", "t", [Id(0, 1)], [new KeyRange(0.5, 0.75), new KeyRange(0.75, 1)]);
+        await WriteAsync(writer, keys, 60, 60);
+        await store.Streams.ScaleStreamAsync("s", "t", [Id(0, 0), Id(1, 2)], [new KeyRange(0, 0.75)]);
+        await WriteAsync(writer, keys, 120, 60);
+        await store.Streams.SealStreamAsync("s", "t");
+
+        await using var a = store.CreateReader("a", "s", "g", Serializers.Utf8);
+        await using var b = store.CreateReader("b", "s", "g", Serializers.Utf8);
+        // Taking turns: one may wait while the other holds what is left (it gives back only at its own reads).
+        var read = new List<string>();
+        bool aEnded = false, bEnded = false;
+        for (int idle = 0; !(aEnded && bEnded); idle++)
+        {
+            Assert.True(idle < 100, $"no progress after {read.Count} events: the group did not reach the end of the stream");
+            foreach (var (reader, which) in new[] { (a, 0), (b, 1) })
+            {
+                if (which == 0 ? aEnded : bEnded) continue;
+                var e = await reader.ReadNextEventAsync(TimeSpan.FromMilliseconds(20));
+                if (e.IsEndOfStream)
+                {
+                    if (which == 0) aEnded = true;
+                    else bEnded = true;
+                    idle = 0;
+                }
+                else if (e.HasEvent)
+                {
+                    read.Add(e.Event!);
+                    idle = 0;
+                }
+            }
+        }
+        AssertKeyOrder(read, 180);
+    }
+
+    [Fact]
     public async Task A_checkpoint_taken_across_epochs_restarts_a_group_with_exactly_the_rest()
     {
         string[] keys = [.. Enumerable.Range(0, 16).Select(i => "key" + i)];
