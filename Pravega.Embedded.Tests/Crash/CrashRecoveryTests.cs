@@ -116,20 +116,7 @@ public sealed class CrashRecoveryTests(ITestOutputHelper output)
                 string context = $"seed {seed}, round {round} (scaling)";
                 long start = Math.Max(0, last + 1 - Resend);
                 using var child = CrashChild.Start(root, start, kill ? Unbounded : FinalCount, Keys, walFileSize, scale: true);
-                if (kill)
-                {
-                    await WaitForFirstAckAsync(child, context);
-                    await Task.Delay(random.Next(300, 1200));
-                    Assert.False(child.HasExited, $"{context}: the child exited before it was killed; {child.Describe()}");
-                    await child.KillAsync();
-                }
-                else
-                {
-                    int exitCode = await child.WaitForExitAsync(ChildTimeout);
-                    Assert.True(exitCode == 0 && child.Done, $"{context}: the last child failed (exit code {exitCode}); {child.Describe()}");
-                }
-                Assert.True(child.UnexpectedLines.Count == 0, $"{context}: {child.Describe()}");
-                Assert.True(child.Last == last, $"{context}: the child recovered LastEventNumber {child.Last}, this process verified {last}");
+                await KillOrFinishAsync(child, kill, random, last, context);
                 foreach (var (number, _) in child.Acks) maxAcked = Math.Max(maxAcked, number);
                 scaledEpoch = Math.Max(scaledEpoch, child.ScaledEpoch);
                 last = await VerifyAsync(root, walFileSize, $"verify-{round}", maxAcked, context, scaledEpoch);
@@ -166,20 +153,7 @@ public sealed class CrashRecoveryTests(ITestOutputHelper output)
                 string context = $"seed {seed}, round {round} (truncating)";
                 long start = Math.Max(0, last + 1 - Resend);
                 using var child = CrashChild.Start(root, start, kill ? Unbounded : 4 * CrashWriter.TruncateEvery, Keys, walFileSize, truncate: true);
-                if (kill)
-                {
-                    await WaitForFirstAckAsync(child, context);
-                    await Task.Delay(random.Next(300, 1200));
-                    Assert.False(child.HasExited, $"{context}: the child exited before it was killed; {child.Describe()}");
-                    await child.KillAsync();
-                }
-                else
-                {
-                    int exitCode = await child.WaitForExitAsync(ChildTimeout);
-                    Assert.True(exitCode == 0 && child.Done, $"{context}: the last child failed (exit code {exitCode}); {child.Describe()}");
-                }
-                Assert.True(child.UnexpectedLines.Count == 0, $"{context}: {child.Describe()}");
-                Assert.True(child.Last == last, $"{context}: the child recovered LastEventNumber {child.Last}, this process verified {last}");
+                await KillOrFinishAsync(child, kill, random, last, context);
                 foreach (var (number, _) in child.Acks) maxAcked = Math.Max(maxAcked, number);
                 if (child.Cut >= 0) cut = child.Cut;
                 truncating = Math.Max(cut, child.Truncating);
@@ -305,6 +279,28 @@ public sealed class CrashRecoveryTests(ITestOutputHelper output)
         }
         foreach (string chunk in chunksBefore)
             Assert.True(referenced.Contains(Path.GetFullPath(chunk)) || !File.Exists(chunk), $"{context}: orphan chunk {chunk} was not removed at open");
+    }
+
+    /// <summary>
+    /// Kills the child 300-1200 ms after its first acknowledgement, or waits for it to finish; then checks that it printed
+    /// only its protocol and recovered the LastEventNumber this process verified.
+    /// </summary>
+    private static async Task KillOrFinishAsync(CrashChild child, bool kill, Random random, long last, string context)
+    {
+        if (kill)
+        {
+            await WaitForFirstAckAsync(child, context);
+            await Task.Delay(random.Next(300, 1200));
+            Assert.False(child.HasExited, $"{context}: the child exited before it was killed; {child.Describe()}");
+            await child.KillAsync();
+        }
+        else
+        {
+            int exitCode = await child.WaitForExitAsync(ChildTimeout);
+            Assert.True(exitCode == 0 && child.Done, $"{context}: the last child failed (exit code {exitCode}); {child.Describe()}");
+        }
+        Assert.True(child.UnexpectedLines.Count == 0, $"{context}: {child.Describe()}");
+        Assert.True(child.Last == last, $"{context}: the child recovered LastEventNumber {child.Last}, this process verified {last}");
     }
 
     private static async Task WaitForFirstAckAsync(CrashChild child, string context)
