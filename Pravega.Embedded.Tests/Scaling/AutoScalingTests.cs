@@ -181,9 +181,11 @@ public sealed class AutoScalingTests : IDisposable
         await CreateAsync(store, ScalingPolicy.Fixed(1));
         await RunAsync(store, TimeSpan.FromMinutes(15), eventsPerSecond: 50);
         Assert.Single(await ActiveAsync(store));
-        // Rates were measured all along: under a rate policy the sustained load splits at the next check.
+        // Under a rate policy, rates are measured from the change on, and the segment's cooldown starts then.
         await store.Streams.UpdateStreamAsync("s", "t", new StreamConfiguration { ScalingPolicy = ScalingPolicy.ByEventRate(20, 2, 1) });
-        await RunAsync(store, TimeSpan.FromMinutes(1), eventsPerSecond: 50);
+        await RunAsync(store, TimeSpan.FromMinutes(9), eventsPerSecond: 50);
+        Assert.Single(await ActiveAsync(store));
+        await RunAsync(store, TimeSpan.FromMinutes(3), eventsPerSecond: 50);
         Assert.Equal(2, (await ActiveAsync(store)).Count);
     }
 }

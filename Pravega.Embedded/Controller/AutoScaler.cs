@@ -28,6 +28,8 @@ internal sealed class AutoScaler : IAsyncDisposable
     private readonly ILogger _logger;
     private readonly Dictionary<StreamSegment, Rates> _rates = new(ReferenceEqualityComparer.Instance);
     private readonly Dictionary<StreamState, long> _lastScale = new(ReferenceEqualityComparer.Instance);
+    private readonly HashSet<StreamState> _seen = new(ReferenceEqualityComparer.Instance);   // every stream a check (or the start) saw
+    private readonly HashSet<StreamState> _sampled = new(ReferenceEqualityComparer.Instance); // those with a rate policy then
     private readonly object _sync = new();
     private ITimer? _timer;
     private long _lastCheck;
@@ -62,8 +64,12 @@ internal sealed class AutoScaler : IAsyncDisposable
             // What the log replayed is not load: the segments there at open start from their counts now, and their age
             // (for the cooldown) from now.
             foreach (var stream in _controller.LiveStreams)
-                foreach (var segment in stream.ActiveSegments)
-                    _rates[segment] = new Rates(_lastCheck, segment.Data.EventCount, segment.Data.Length);
+            {
+                _seen.Add(stream);
+                if (stream.Config.ScalingPolicy.Kind == ScalingPolicyKind.Fixed) continue;
+                _sampled.Add(stream);
+                StartOver(stream, _lastCheck);
+            }
         }
         if (_options.CheckInterval == Timeout.InfiniteTimeSpan) return;
         lock (_sync)
@@ -91,7 +97,10 @@ internal sealed class AutoScaler : IAsyncDisposable
         }
     }
 
-    /// <summary>One check: samples every rate-scaled stream and makes its decision. Returns the number of scales made (tests).</summary>
+    /// <summary>
+    /// One check: samples every stream with a rate policy and makes its decision (the cost is that of the rate-scaled
+    /// segments: fixed streams are only looked at). Returns the number of scales made (tests).
+    /// </summary>
     public int Check()
     {
         int scales = 0;
@@ -100,26 +109,45 @@ internal sealed class AutoScaler : IAsyncDisposable
             long now = _time.GetTimestamp(), previous = _lastCheck;
             double seconds = _time.GetElapsedTime(previous, now).TotalSeconds;
             _lastCheck = now;
-            // Rates are kept for live segments only: those of sealed or deleted ones (a sealed or deleted stream) go.
+            // Rates are kept for the active segments of rate-scaled streams only.
             foreach (var gone in _rates.Keys.Where(s => s.Data.IsSealed || s.Data.IsDeleted).ToList()) _rates.Remove(gone);
             foreach (var gone in _lastScale.Keys.Where(s => s.IsDeleted).ToList()) _lastScale.Remove(gone);
+            _seen.RemoveWhere(s => s.IsDeleted);
+            _sampled.RemoveWhere(s => s.IsDeleted);
             foreach (var stream in _controller.LiveStreams)
             {
-                if (stream.IsSealed) continue;
-                // Fixed streams are sampled too: a policy changed to a rate policy then starts from rates, not from counts
-                // gathered since the store opened.
-                foreach (var segment in stream.ActiveSegments) Sample(segment, seconds, now, previous);
-                if (stream.Config.ScalingPolicy.Kind != ScalingPolicyKind.Fixed && Decide(stream, now)) scales++;
+                bool created = _seen.Add(stream); // since the last check: its segments start from nothing then
+                if (stream.IsSealed || stream.Config.ScalingPolicy.Kind == ScalingPolicyKind.Fixed)
+                {
+                    if (_sampled.Remove(stream))
+                        foreach (var segment in stream.ActiveSegments) _rates.Remove(segment);
+                    continue;
+                }
+                if (_sampled.Add(stream) && !created)
+                {
+                    // Its policy became a rate policy since the last check: what it appended before is not a rate, and
+                    // its segments' cooldown starts now.
+                    StartOver(stream, now);
+                    continue;
+                }
+                foreach (var segment in stream.ActiveSegments) Sample(segment, seconds, previous);
+                if (Decide(stream, now)) scales++;
             }
         }
         return scales;
+    }
+
+    /// <summary>The stream's active segments start their averages and their age at <paramref name="at"/>, from their counts now.</summary>
+    private void StartOver(StreamState stream, long at)
+    {
+        foreach (var segment in stream.ActiveSegments) _rates[segment] = new Rates(at, segment.Data.EventCount, segment.Data.Length);
     }
 
     /// <summary>
     /// Updates a segment's averages with what was appended since the last check. A segment seen for the first time was
     /// created since then (a new stream's): it starts from nothing at the last check.
     /// </summary>
-    private void Sample(StreamSegment segment, double seconds, long now, long previous)
+    private void Sample(StreamSegment segment, double seconds, long previous)
     {
         var data = segment.Data;
         if (!_rates.TryGetValue(segment, out var rates)) _rates.Add(segment, rates = new Rates(previous, 0, 0));
