@@ -190,11 +190,7 @@ internal sealed class AutoScaler : IAsyncDisposable
         if (hottest is not null)
         {
             int parts = Math.Max(2, policy.ScaleFactor);
-            var (low, high) = (hottest.Range.Low, hottest.Range.High);
-            var ranges = new KeyRange[parts];
-            for (int p = 0; p < parts; p++)
-                ranges[p] = new KeyRange(p == 0 ? low : low + ((high - low) * p / parts), p == parts - 1 ? high : low + ((high - low) * (p + 1) / parts));
-            if (!_controller.TryScale(stream, [hottest], ranges)) return false;
+            if (!_controller.TryScale(stream, [hottest], KeySpace.Split(hottest.Range, parts))) return false;
             ControllerLog.AutoScaleSplit(_logger, stream.ToString(), hottest.SegmentId, parts, hottestRate, target);
             Telemetry.Scales.Add(1, new KeyValuePair<string, object?>("kind", "split"));
             return true;

@@ -17,11 +17,18 @@ internal static class KeySpace
     }
 
     /// <summary><paramref name="count"/> equal ranges covering [0, 1); the last ends exactly at 1.</summary>
-    public static KeyRange[] Split(int count)
+    public static KeyRange[] Split(int count) => Split(new KeyRange(0, 1), count);
+
+    /// <summary>
+    /// <paramref name="parts"/> equal ranges covering <paramref name="range"/> exactly: the first starts at its low end,
+    /// the last ends at its high end, and each starts where the one before ends (the same double).
+    /// </summary>
+    public static KeyRange[] Split(KeyRange range, int parts)
     {
-        var ranges = new KeyRange[count];
-        for (int i = 0; i < count; i++)
-            ranges[i] = new KeyRange((double)i / count, i == count - 1 ? 1.0 : (double)(i + 1) / count);
+        var (low, high) = (range.Low, range.High);
+        var ranges = new KeyRange[parts];
+        for (int p = 0; p < parts; p++)
+            ranges[p] = new KeyRange(p == 0 ? low : low + ((high - low) * p / parts), p == parts - 1 ? high : low + ((high - low) * (p + 1) / parts));
         return ranges;
     }
 }
