@@ -512,6 +512,51 @@ public sealed class ManualScalingTests : IDisposable
     }
 
     [Fact]
+    public async Task A_group_stream_cut_across_epochs_is_a_valid_cut_to_truncate_at()
+    {
+        string[] keys = [.. Enumerable.Range(0, 16).Select(i => "key" + i)];
+        await using var store = await _dir.OpenAsync();
+        await store.CreateStreamAsync("s", "t", segments: 2);
+        await store.ReaderGroups.CreateReaderGroupAsync("s", "g", ReaderGroupConfig.ForStream("s", "t"));
+        await using var writer = store.CreateEventWriter("s", "t", Serializers.Utf8);
+        await WriteAsync(writer, keys, 0, 50);
+        await store.Streams.ScaleStreamAsync("s", "t", [Id(0, 0)], [new KeyRange(0, 0.25), new KeyRange(0.25, 0.5)]);
+        await WriteAsync(writer, keys, 50, 50);
+        var read = new List<string>();
+        await using (var reader = store.CreateReader("r", "s", "g", Serializers.Utf8))
+            for (int i = 0; i < 70; i++) read.Add((await reader.ReadNextEventAsync(TimeSpan.FromSeconds(5))).Event!);
+
+        var group = await store.ReaderGroups.GetReaderGroupAsync("s", "g");
+        var cut = await group.GetStreamCutAsync("s", "t");
+        await store.Streams.TruncateStreamAsync("s", "t", cut);
+        var rest = await store.ReadSegmentsAsync("s", "t");
+        Assert.Equal(30, rest.Count);
+        Assert.Empty(rest.Intersect(read));
+    }
+
+    [Fact]
+    public async Task Deleting_a_scaled_stream_removes_every_epoch_and_the_name_can_be_used_again()
+    {
+        string[] keys = [.. Enumerable.Range(0, 8).Select(i => "key" + i)];
+        await using var store = await StreamStore.OpenAsync(_dir.Options() with { Tier1MaxBytes = 1 << 20 });
+        await store.CreateStreamAsync("s", "t", segments: 1);
+        await using (var writer = store.CreateEventWriter("s", "t", Serializers.Utf8))
+        {
+            await WriteAsync(writer, keys, 0, 40);
+            await store.Streams.ScaleStreamAsync("s", "t", [Id(0, 0)], [new KeyRange(0, 0.5), new KeyRange(0.5, 1)]);
+            await WriteAsync(writer, keys, 40, 40);
+        }
+        await store.Streams.SealStreamAsync("s", "t");
+        Assert.True(await store.Streams.DeleteStreamAsync("s", "t"));
+        lock (store.Runtime.Container.Lock) Assert.Empty(store.Runtime.Container.AllSegments);
+        await Assert.ThrowsAsync<StreamNotFoundException>(() => store.Streams.ScaleStreamAsync("s", "t", [Id(1, 1)], [new KeyRange(0, 0.5)]));
+
+        Assert.True(await store.Streams.CreateStreamAsync("s", "t", new StreamConfiguration { ScalingPolicy = ScalingPolicy.Fixed(1) }));
+        Assert.Equal([(Id(0, 0), new KeyRange(0, 1))], await ActiveAsync(store));
+        Assert.Empty(await store.ReadSegmentsAsync("s", "t"));
+    }
+
+    [Fact]
     public async Task The_batch_client_lists_every_segment_between_two_cuts_of_different_epochs()
     {
         string[] keys = [.. Enumerable.Range(0, 10).Select(i => "key" + i)];
