@@ -36,7 +36,11 @@ public interface IStreamManager
     /// <exception cref="ScopeNotFoundException">The scope does not exist.</exception>
     Task<bool> CreateStreamAsync(string scope, string stream, StreamConfiguration config, CancellationToken ct = default);
 
-    /// <summary>Changes a stream's scaling and retention policies; a new minimum number of segments scales the stream up.</summary>
+    /// <summary>
+    /// Changes a stream's scaling and retention policies. A fixed policy of another count, or a minimum above the active
+    /// segments, rescales the stream to that many equal key ranges, together with the change (both or neither survive a
+    /// crash); changing between fixed and rate policies is allowed either way.
+    /// </summary>
     /// <param name="scope">Scope of the stream.</param>
     /// <param name="stream">Name of the stream.</param>
     /// <param name="config">The new configuration.</param>
