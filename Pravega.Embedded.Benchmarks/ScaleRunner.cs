@@ -10,7 +10,9 @@ namespace Pravega.Embedded.Benchmarks;
 /// time, each half split again at half the time, and merged back to one at three quarters; then the same run without
 /// scales. Per run: events/s, ack latency p50/p99/p99.9/max, the longest time without any acknowledgement (a stall), and
 /// per scale how long the call took, the p99 of the acknowledgements in the half second after it and the longest stall
-/// within a second of it (stalls elsewhere are the log's, not the scale's: they show in the steady run too). Markdown on stdout.
+/// within a second of it (stalls elsewhere are the log's, not the scale's: they show in the steady run too), every stall
+/// over 50 ms with when it began, and the GC pause time of the run. <c>--no-tier2</c> runs both without Tier-2.
+/// Markdown on stdout.
 /// </summary>
 internal static class ScaleRunner
 {
@@ -19,6 +21,7 @@ internal static class ScaleRunner
         string parent = Path.GetTempPath();
         double seconds = 30;
         int eventBytes = 1024, inFlight = 256;
+        bool tier2 = true;
         for (int i = 0; i < args.Length; i++)
         {
             switch (args[i])
@@ -27,18 +30,19 @@ internal static class ScaleRunner
                 case "--seconds" when i + 1 < args.Length: seconds = double.Parse(args[++i], CultureInfo.InvariantCulture); break;
                 case "--event-bytes" when i + 1 < args.Length: eventBytes = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
                 case "--in-flight" when i + 1 < args.Length: inFlight = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
+                case "--no-tier2": tier2 = false; break;
                 default:
-                    Console.Error.WriteLine("usage: scale [--dir D] [--seconds S] [--event-bytes B] [--in-flight N]");
+                    Console.Error.WriteLine("usage: scale [--dir D] [--seconds S] [--event-bytes B] [--in-flight N] [--no-tier2]");
                     return 2;
             }
         }
-        Console.WriteLine($"{seconds:0} s of {eventBytes:N0}-byte events over 64 keys, {inFlight} in flight, one stream: 1 segment, split to 2 at 1/4, " +
-                          "to 4 at 1/2, merged back to 1 at 3/4 (scaled), or left alone (steady):");
+        Console.WriteLine($"{seconds:0} s of {eventBytes:N0}-byte events over 64 keys, {inFlight} in flight, Tier-2 {(tier2 ? "on" : "off")}, one stream: 1 segment, " +
+                          "split to 2 at 1/4, to 4 at 1/2, merged back to 1 at 3/4 (scaled), or left alone (steady):");
         Console.WriteLine();
-        Console.WriteLine("| run | events/s | p50 µs | p99 µs | p99.9 µs | max µs | longest stall ms | scales: call ms / p99 µs in the next 0.5 s / longest stall ms within 1 s |");
-        Console.WriteLine("|---|--:|--:|--:|--:|--:|--:|---|");
-        var scaled = await RunOnceAsync(parent, seconds, eventBytes, inFlight, scale: true);
-        var steady = await RunOnceAsync(parent, seconds, eventBytes, inFlight, scale: false);
+        Console.WriteLine("| run | events/s | p50 µs | p99 µs | p99.9 µs | max µs | longest stall ms | scales: call ms / p99 µs in the next 0.5 s / longest stall ms within 1 s | stalls over 50 ms (when) | GC pause ms |");
+        Console.WriteLine("|---|--:|--:|--:|--:|--:|--:|---|---|--:|");
+        var scaled = await RunOnceAsync(parent, seconds, eventBytes, inFlight, scale: true, tier2);
+        var steady = await RunOnceAsync(parent, seconds, eventBytes, inFlight, scale: false, tier2);
         Console.WriteLine();
         Console.WriteLine($"scaled / steady: throughput {scaled.Throughput / steady.Throughput:0.00}x, p99 {scaled.P99 / steady.P99:0.00}x, p99.9 {scaled.P999 / steady.P999:0.00}x");
         return 0;
@@ -46,12 +50,12 @@ internal static class ScaleRunner
 
     private sealed record Result(double Throughput, double P99, double P999);
 
-    private static async Task<Result> RunOnceAsync(string parent, double seconds, int eventBytes, int inFlight, bool scale)
+    private static async Task<Result> RunOnceAsync(string parent, double seconds, int eventBytes, int inFlight, bool scale, bool tier2)
     {
         string root = Path.Combine(parent, "pravega-scale-" + Guid.NewGuid().ToString("N"));
         try
         {
-            await using var store = await StreamStore.OpenAsync(StreamStoreOptions.InDirectory(root));
+            await using var store = await StreamStore.OpenAsync(StreamStoreOptions.InDirectory(root) with { Tier2Directory = tier2 ? Path.Combine(root, "tier2") : null });
             await store.Streams.CreateScopeAsync("s");
             await store.Streams.CreateStreamAsync("s", "t", new StreamConfiguration { ScalingPolicy = ScalingPolicy.Fixed(1) });
             await using var writer = store.CreateEventWriter("s", "t", Serializers.Bytes);
@@ -63,6 +67,8 @@ internal static class ScaleRunner
             var stalls = new List<(long From, long To)>(); // gaps of over 5 ms without an acknowledgement
             long lastAck = Stopwatch.GetTimestamp(), longestStall = 0, acked = 0;
             var watch = Stopwatch.StartNew();
+            long startAll = Stopwatch.GetTimestamp();
+            var gcBefore = GC.GetTotalPauseDuration();
             long end = Stopwatch.GetTimestamp() + (long)(seconds * Stopwatch.Frequency);
             var scaling = scale ? Task.Run(() => ScaleAsync(store, seconds, scales, gate)) : Task.CompletedTask;
             var pending = new Queue<Task>(inFlight);
@@ -89,6 +95,9 @@ internal static class ScaleRunner
             }
             while (pending.Count > 0) await pending.Dequeue();
             double elapsed = watch.Elapsed.TotalSeconds;
+            long gcPause = (long)(GC.GetTotalPauseDuration() - gcBefore).TotalMilliseconds;
+            string longStalls = string.Join(", ", stalls.Where(g => g.To - g.From > Stopwatch.Frequency / 20)
+                .Select(g => $"{(g.From - startAll) / (double)Stopwatch.Frequency:0.0} s: {(g.To - g.From) * 1000.0 / Stopwatch.Frequency:0} ms"));
             await scaling;
             string scaleText = string.Join(", ", scales.Select(s =>
             {
@@ -96,7 +105,8 @@ internal static class ScaleRunner
                 return $"{s.CallMs:0.0} / {s.After.GetValueAtPercentile(99):N0} / {near * 1000.0 / Stopwatch.Frequency:0.0}";
             }));
             Console.WriteLine($"| {(scale ? "scaled" : "steady")} | {acked / elapsed:N0} | {all.GetValueAtPercentile(50):N0} | {all.GetValueAtPercentile(99):N0} | " +
-                              $"{all.GetValueAtPercentile(99.9):N0} | {all.GetMaxValue():N0} | {longestStall * 1000.0 / Stopwatch.Frequency:0.0} | {(scale ? scaleText : "")} |");
+                              $"{all.GetValueAtPercentile(99.9):N0} | {all.GetMaxValue():N0} | {longestStall * 1000.0 / Stopwatch.Frequency:0.0} | {(scale ? scaleText : "")} | " +
+                              $"{(longStalls.Length == 0 ? "none" : longStalls)} | {gcPause} |");
             return new Result(acked / elapsed, all.GetValueAtPercentile(99), all.GetValueAtPercentile(99.9));
         }
         finally
