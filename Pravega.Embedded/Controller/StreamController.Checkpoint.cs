@@ -2,9 +2,9 @@ namespace Pravega.Embedded.Controller;
 
 /// <summary>
 /// The controller's part of a container checkpoint: records that, applied to an empty controller in order, rebuild
-/// its state (docs/FORMAT.md, "Checkpoint"). They are ordinary metadata records (created scopes and streams, seals,
-/// truncations, retention cuts, snapshots) plus kinds only checkpoints write (a stream with its scale history among them), so a checkpoint is applied by the
-/// same code that replays the WAL, and its replay cannot fail where the log's could not.
+/// its state (docs/FORMAT.md, "Checkpoint"). They are ordinary metadata records (created scopes, seals, truncations,
+/// retention cuts, snapshots) plus kinds only checkpoints write (a stream with its scale history among them), so a
+/// checkpoint is applied by the same code that replays the WAL, and its replay cannot fail where the log's could not.
 /// </summary>
 internal sealed partial class StreamController
 {

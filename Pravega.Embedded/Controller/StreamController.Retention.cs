@@ -121,7 +121,6 @@ internal sealed partial class StreamController
             // A segment the stream forgot lies before the head: the head covers its range, and MergeHead keeps it there.
             if (stream.TryGetSegment(segmentId, out var segment)) positions.Add((segment, offset));
         }
-        positions.Sort(static (a, b) => a.Segment.Range.Low.CompareTo(b.Segment.Range.Low));
         // A recorded tail cut is later than the head wherever the head came from earlier cuts; one that a truncation
         // through the API overtook in part is not a head: wait for a later cut.
         return TryMergeHead(stream, positions) is { } head ? AppendTruncation(stream, head) : 0;

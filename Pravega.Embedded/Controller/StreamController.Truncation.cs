@@ -79,32 +79,35 @@ internal sealed partial class StreamController
             foreach (var (c, _) in cut)
             {
                 inCut |= ReferenceEquals(c, h);
-                replaced |= !ReferenceEquals(c, h) && c.Overlaps(h.Range) && c.Epoch > h.Epoch;
+                replaced |= c.Follows(h);
             }
             if (!inCut && !replaced) head.Add((h, h.Data.AcceptedStartOffset));
         }
         foreach (var (c, offset) in cut)
         {
             bool older = false;
-            foreach (var h in stream.HeadSegments) older |= !ReferenceEquals(c, h) && h.Overlaps(c.Range) && h.Epoch > c.Epoch;
+            foreach (var h in stream.HeadSegments) older |= h.Follows(c);
             if (!older) head.Add((c, Math.Max(offset, c.Data.AcceptedStartOffset)));
         }
         head.Sort(static (a, b) => a.Segment.Range.Low.CompareTo(b.Segment.Range.Low));
-        if (!Covers(head.Select(p => p.Segment.Range)))
+        if (CoverageProblem(head.Select(p => p.Segment.Range)) is not null)
             throw new ArgumentException($"The cut is after the head of stream {stream} in part of the key space and before it in another part of one segment's range: it names no head.", paramName);
         return head;
     }
 
-    /// <summary>The ranges, in key order, cover [0, 1) with no gap and no overlap.</summary>
-    private static bool Covers(IEnumerable<KeyRange> sorted)
+    /// <summary>Why the ranges, in key order, do not cover [0, 1) with no gap and no overlap; null when they do.</summary>
+    private static string? CoverageProblem(IEnumerable<KeyRange> sorted)
     {
         double covered = 0;
         foreach (var r in sorted)
         {
-            if (r.Low != covered) return false;
+            if (r.Low != covered)
+                return r.Low < covered
+                    ? $"The cut's segments overlap in the key space at {r.Low}."
+                    : $"The cut's segments leave the key space [{covered}, {r.Low}) uncovered.";
             covered = r.High;
         }
-        return covered == 1.0;
+        return covered == 1.0 ? null : $"The cut's segments leave the key space [{covered}, 1) uncovered.";
     }
 
     /// <summary>
@@ -139,19 +142,7 @@ internal sealed partial class StreamController
                 if (!positions.Exists(p => p.Segment.Overlaps(head.Range))) positions.Add((head, head.Data.StartOffset));
         }
         positions.Sort(static (a, b) => a.Segment.Range.Low.CompareTo(b.Segment.Range.Low));
-        double covered = 0;
-        foreach (var (segment, _) in positions)
-        {
-            if (segment.Range.Low != covered)
-                throw new ArgumentException(
-                    segment.Range.Low < covered
-                        ? $"The cut's segments overlap in the key space at {segment.Range.Low}."
-                        : $"The cut's segments leave the key space [{covered}, {segment.Range.Low}) uncovered.",
-                    paramName);
-            covered = segment.Range.High;
-        }
-        if (covered != 1.0)
-            throw new ArgumentException($"The cut's segments leave the key space [{covered}, 1) uncovered.", paramName);
+        if (CoverageProblem(positions.Select(p => p.Segment.Range)) is { } problem) throw new ArgumentException(problem, paramName);
         return positions;
     }
 
@@ -197,7 +188,7 @@ internal sealed partial class StreamController
         foreach (var segment in stream.AllSegments)
         {
             var data = segment.Data;
-            if (data.AcceptedStartOffset < data.Length && !stream.HeadSegments.Contains(segment) && stream.IsBeforeHead(segment))
+            if (data.AcceptedStartOffset < data.Length && stream.IsBeforeHead(segment))
                 _container.TruncateSegment(data, data.Length, _container.CurrentLsn);
         }
         ForgetBeforeHead(stream);
@@ -218,7 +209,7 @@ internal sealed partial class StreamController
             forgot = false;
             foreach (var segment in stream.AllSegments)
             {
-                if (segment.Predecessors.Count > 0 || !segment.Data.IsSealed || stream.HeadSegments.Contains(segment) || !stream.IsBeforeHead(segment)) continue;
+                if (segment.Predecessors.Count > 0 || !segment.Data.IsSealed || !stream.IsBeforeHead(segment)) continue;
                 stream.Forget(segment);
                 _container.DeleteSegment(segment.Data);
                 forgot = true;

@@ -38,7 +38,14 @@ internal sealed class StreamSegment(long segmentId, KeyRange range, Segment data
     public void ForgetPredecessor(StreamSegment predecessor) => _predecessors.Remove(predecessor);
 
     /// <summary>The ranges share some of the key space.</summary>
-    public bool Overlaps(KeyRange other) => Range.Low < other.High && other.Low < Range.High;
+    public bool Overlaps(KeyRange other) => Range.Overlaps(other);
+
+    /// <summary>
+    /// This segment came after <paramref name="other"/> where they share the key space: their ranges overlap and this one
+    /// was created in a later epoch (at every point of the key space, the segments over it follow one another in epoch
+    /// order).
+    /// </summary>
+    public bool Follows(StreamSegment other) => Epoch > other.Epoch && Overlaps(other.Range);
 
     public override string ToString() => $"{SegmentId >> 32}.{(int)SegmentId} [{Range.Low}, {Range.High})";
 }

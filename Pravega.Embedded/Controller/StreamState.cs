@@ -87,13 +87,14 @@ internal sealed class StreamState
     public void SetHead(IEnumerable<StreamSegment> head) => HeadSegments = Sorted(head);
 
     /// <summary>
-    /// The segment lies wholly before the head: every head segment overlapping it was created after it (container
-    /// lock). Its data is then truncated away: no read from any cut at or after the head reaches it.
+    /// The segment lies wholly before the head: every head segment overlapping it follows it (container lock; a head
+    /// segment overlaps itself and so never is). Its data is then truncated away: no read from any cut at or after the
+    /// head reaches it.
     /// </summary>
     public bool IsBeforeHead(StreamSegment segment)
     {
         foreach (var h in HeadSegments)
-            if (h.Overlaps(segment.Range) && h.Epoch <= segment.Epoch) return false;
+            if (h.Overlaps(segment.Range) && !h.Follows(segment)) return false;
         return true;
     }
 

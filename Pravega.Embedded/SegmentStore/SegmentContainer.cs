@@ -240,8 +240,8 @@ internal sealed partial class SegmentContainer : IAsyncDisposable
     /// Appends one event to <paramref name="segment"/> (caller holds <see cref="Lock"/> and has checked the stream).
     /// With an event number, a number not above the writer's last accepted one is a duplicate: nothing is written
     /// and the LSN to wait for is the one that carried the writer's last accepted event (0 if replay or a checkpoint
-    /// restored it: durable already). Returns the LSN to await, or, not a duplicate, 0 when the segment is sealed (a scale or the stream's seal got there first): nothing was written, and the caller
-    /// routes the event again.
+    /// restored it: durable already). Returns the LSN to await, or, not a duplicate, 0 when the segment is sealed (a
+    /// scale or the stream's seal got there first): nothing was written, and the caller routes the event again.
     /// </summary>
     public long AppendEvent(Segment segment, string? writerId, long eventNumber, ReadOnlySpan<byte> evt, out bool duplicate)
     {

@@ -117,12 +117,8 @@ internal sealed class BatchClient(StoreRuntime runtime) : IBatchClient
     }
 
     /// <summary>The segment comes after the cut: a segment of the cut overlapping it was created before it.</summary>
-    private static bool After(StreamSegment segment, List<(StreamSegment Segment, long Offset)> cut)
-    {
-        foreach (var (c, _) in cut)
-            if (!ReferenceEquals(c, segment) && c.Overlaps(segment.Range) && c.Epoch < segment.Epoch) return true;
-        return false;
-    }
+    private static bool After(StreamSegment segment, List<(StreamSegment Segment, long Offset)> cut) =>
+        cut.Exists(c => segment.Follows(c.Segment));
 
     /// <summary>
     /// An offset within the segment's readable, durable bytes must be an event boundary (container lock); one that only

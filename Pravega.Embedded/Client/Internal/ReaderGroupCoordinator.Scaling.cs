@@ -102,16 +102,19 @@ internal sealed partial class ReaderGroupCoordinator
     }
 
     /// <summary>The segments this group still reads or will read: its cursors' and every successor of theirs.</summary>
-    private HashSet<StreamSegment> Reachable()
+    private HashSet<StreamSegment> Reachable() => WithSuccessors(AllCursors().Select(c => c.Segment));
+
+    /// <summary><paramref name="roots"/> and every segment after them: their successors, theirs, and so on (container lock).</summary>
+    private static HashSet<StreamSegment> WithSuccessors(IEnumerable<StreamSegment> roots)
     {
-        var reachable = new HashSet<StreamSegment>();
+        var all = new HashSet<StreamSegment>();
         var queue = new Queue<StreamSegment>();
-        foreach (var c in AllCursors())
-            if (reachable.Add(c.Segment)) queue.Enqueue(c.Segment);
+        foreach (var root in roots)
+            if (all.Add(root)) queue.Enqueue(root);
         while (queue.TryDequeue(out var s))
             foreach (var z in s.Successors)
-                if (reachable.Add(z)) queue.Enqueue(z);
-        return reachable;
+                if (all.Add(z)) queue.Enqueue(z);
+        return all;
     }
 
     /// <summary>Where a segment is read again from after a reader without a position: the last checkpoint, the group's start, or 0.</summary>
@@ -139,11 +142,7 @@ internal sealed partial class ReaderGroupCoordinator
                     if (finished.Contains(key)) rewound.Add(new SegmentCursor(key, stream, segment, RewindOffset(key), EndOffsetOf(key)));
                 }
             }
-            var later = new HashSet<StreamSegment>();
-            var queue = new Queue<StreamSegment>(rewound.Select(c => c.Segment));
-            while (queue.TryDequeue(out var s))
-                foreach (var z in s.Successors)
-                    if (later.Add(z)) queue.Enqueue(z);
+            var later = WithSuccessors(rewound.SelectMany(c => c.Segment.Successors));
             rewound.RemoveAll(c => later.Contains(c.Segment)); // freed again once its rewound predecessors are read again
             var gone = new HashSet<StreamSegment>(later.Concat(rewound.Select(c => c.Segment)));
             _free.RemoveAll(c => gone.Contains(c.Segment));
