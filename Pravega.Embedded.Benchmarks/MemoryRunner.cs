@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using Pravega.Embedded.Tests.Integration;
 
 namespace Pravega.Embedded.Benchmarks;
 
