@@ -122,7 +122,11 @@ public sealed partial class StreamStore : IStreamStore
                                                  loggerFactory.CreateLogger("Pravega.Embedded.Controller"));
             var autoScaler = new AutoScaler(controller, container, options.TimeProvider, options.AutoScale,
                                             loggerFactory.CreateLogger("Pravega.Embedded.Controller"));
-            var store = new StreamStore(new StoreRuntime(container, controller, options.TimeProvider, options.NewIds), retention, autoScaler, tier2Lock);
+            var leases = new TransactionLeases(container, options.TimeProvider, loggerFactory.CreateLogger("Pravega.Embedded.SegmentStore"));
+            var store = new StreamStore(new StoreRuntime(container, controller, leases, options.TimeProvider, options.NewIds), retention, autoScaler, tier2Lock);
+            List<TransactionState> open;
+            lock (container.Lock) open = [.. container.OpenTransactions];
+            foreach (var t in open) leases.Track(t); // a full timeout from now (API.md)
             retention.Start();
             autoScaler.Start();
             return store;
@@ -146,8 +150,15 @@ public sealed partial class StreamStore : IStreamStore
     }
 
     /// <inheritdoc/>
-    public ITransactionalEventStreamWriter<T> CreateTransactionalWriter<T>(string scope, string stream, ISerializer<T> serializer, EventWriterOptions? options = null) =>
-        throw new NotSupportedException("Transactions are not implemented yet (issue: transactions).");
+    public ITransactionalEventStreamWriter<T> CreateTransactionalWriter<T>(string scope, string stream, ISerializer<T> serializer, EventWriterOptions? options = null)
+    {
+        NameValidator.ValidateName(scope, nameof(scope));
+        NameValidator.ValidateName(stream, nameof(stream));
+        ArgumentNullException.ThrowIfNull(serializer);
+        options?.Validate(nameof(options));
+        _runtime.ThrowIfDisposed();
+        return new TransactionalEventStreamWriter<T>(_runtime, scope, stream, serializer, options);
+    }
 
     /// <inheritdoc/>
     public IEventStreamReader<T> CreateReader<T>(string readerId, string scope, string readerGroup, ISerializer<T> serializer, ReaderOptions? options = null)
@@ -208,6 +219,7 @@ public sealed partial class StreamStore : IStreamStore
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
         await Retention.DisposeAsync().ConfigureAwait(false); // first: a pass writes metadata records
         await AutoScaler.DisposeAsync().ConfigureAwait(false); // so does a check
+        await _runtime.Leases.DisposeAsync().ConfigureAwait(false); // and a timeout
         await _runtime.MarkDisposedAsync().ConfigureAwait(false);
         await _runtime.Container.DisposeAsync().ConfigureAwait(false);
         _tier2Lock?.Dispose();

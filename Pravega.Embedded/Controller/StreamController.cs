@@ -228,6 +228,7 @@ internal sealed partial class StreamController : IMetadataLog
                 var stream = StreamById(r.ReadInt64());
                 stream.IsSealed = true;
                 foreach (var s in stream.ActiveSegments) container.SealSegment(s.Data, container.CurrentLsn);
+                container.AbortTransactionsOf(stream.Id); // as Pravega's seal: open transactions can commit nowhere now
                 break;
             }
             case MetadataRecordType.DeleteStream:
@@ -236,6 +237,7 @@ internal sealed partial class StreamController : IMetadataLog
                 stream.IsDeleted = true;
                 foreach (var s in stream.AllSegments) container.DeleteSegment(s.Data);
                 container.DeleteWriters(stream.Id);
+                container.ForgetTransactionsOf(stream.Id);
                 ForgetRetentionCuts(stream);
                 _scopes[stream.Scope].Streams.Remove(stream.Name);
                 _streamsById.Remove(stream.Id);

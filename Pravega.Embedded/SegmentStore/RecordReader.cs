@@ -43,6 +43,8 @@ internal ref struct RecordReader
         return value;
     }
 
+    public Guid ReadGuid() => new(ReadBytes(16));
+
     public double ReadDouble() => BitConverter.Int64BitsToDouble(ReadInt64());
 
     public string ReadString()

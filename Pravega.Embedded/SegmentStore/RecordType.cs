@@ -17,4 +17,19 @@ internal enum RecordType : byte
 
     /// <summary>A segment's bytes up to a length are in Tier-2 (its manifest describes them durably).</summary>
     SegmentTiered = 5,
+
+    /// <summary>A transaction begins on a stream (its id, writer id and timeout).</summary>
+    TransactionBegin = 6,
+
+    /// <summary>An event written into an open transaction: invisible until the transaction's commit places it.</summary>
+    TransactionAppend = 7,
+
+    /// <summary>A transaction commits: its events are appended to the segments its commit routed them to.</summary>
+    TransactionCommit = 8,
+
+    /// <summary>A transaction aborts (by the caller or its timeout): its events are dropped.</summary>
+    TransactionAbort = 9,
+
+    /// <summary>Checkpoint only: a transaction that is open, or finished and still remembered.</summary>
+    TransactionState = 10,
 }

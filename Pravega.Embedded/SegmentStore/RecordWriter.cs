@@ -31,6 +31,12 @@ internal ref struct RecordWriter
         _position += sizeof(long);
     }
 
+    public void WriteGuid(Guid value)
+    {
+        value.TryWriteBytes(_buffer[_position..]);
+        _position += 16;
+    }
+
     public void WriteDouble(double value) => WriteInt64(BitConverter.DoubleToInt64Bits(value));
 
     public void WriteString(string value)

@@ -1,3 +1,4 @@
+using Pravega.Embedded.Tier1;
 using Pravega.Embedded.Tier2;
 
 namespace Pravega.Embedded.SegmentStore;
@@ -11,6 +12,7 @@ namespace Pravega.Embedded.SegmentStore;
 internal sealed class Segment
 {
     private readonly SegmentIndex _index = new();
+    private List<MergedRange>? _merges;
     private long _durableLength;
     private long _startOffset;
     private long _tieredLength;
@@ -129,6 +131,7 @@ internal sealed class Segment
         if (tieredLength <= _tieredLength) return;
         Volatile.Write(ref _tieredLength, tieredLength);
         _index.DropBefore(tieredLength);
+        DropMergesBefore();
     }
 
     /// <summary>Accepts a truncation at <paramref name="offset"/> (container lock); a lower offset than the current one is ignored.</summary>
@@ -147,6 +150,7 @@ internal sealed class Segment
         if (offset <= _startOffset) return;
         Volatile.Write(ref _startOffset, offset);
         _index.DropBefore(offset);
+        DropMergesBefore();
     }
 
     /// <summary>The entry holding byte <paramref name="offset"/>, if it is durable and not truncated.</summary>
@@ -195,6 +199,69 @@ internal sealed class Segment
         entry = default;
         long first = FirstUntiered;
         return first < Length && Search(first, out entry);
+    }
+
+    /// <summary>
+    /// Notes that a transaction commit placed <paramref name="range"/> at the end of this segment (container lock; its
+    /// entries were added with <see cref="Add"/>).
+    /// </summary>
+    public void AddMerge(in MergedRange range) => (_merges ??= []).Add(range);
+
+    /// <summary>Transaction commits whose bytes here are live and not in Tier-2 (tests, diagnostics).</summary>
+    public int MergeCount => _merges?.Count ?? 0;
+
+    /// <summary>
+    /// The oldest WAL file holding a live byte of this segment that is not in Tier-2 (container lock;
+    /// <see cref="long.MaxValue"/>: none). Plain appends lie in the WAL in offset order, but a committed transaction's
+    /// entries point at its earlier records, so each merged range counts with its oldest file.
+    /// </summary>
+    public long OldestUntieredFile
+    {
+        get
+        {
+            long first = FirstUntiered;
+            if (first >= Length) return long.MaxValue;
+            long file = Search(first, out var entry) ? entry.Address.FileSequence : long.MaxValue;
+            if (_merges is { } merges)
+                foreach (var m in merges)
+                    if (m.End > first) file = Math.Min(file, m.FirstFile);
+            return file;
+        }
+    }
+
+    /// <summary>
+    /// Where replay from a checkpoint starts placing this segment's live bytes again (container lock): the record that
+    /// placed the first live byte not in Tier-2 (its append, or the commit whose range holds it) and the offset that
+    /// record's bytes start at. False when there is no such byte.
+    /// </summary>
+    public bool TryFindLivePlacement(out LogAddress address, out long offset)
+    {
+        long first = FirstUntiered;
+        if (_merges is { } merges)
+            foreach (var m in merges)
+                if (m.Contains(first))
+                {
+                    (address, offset) = (m.CommitAddress, m.Start);
+                    return true;
+                }
+        if (TryFindFirstUntiered(out var entry))
+        {
+            (address, offset) = (entry.Address, entry.Offset);
+            return true;
+        }
+        (address, offset) = (default, 0);
+        return false;
+    }
+
+    /// <summary>Forgets merged ranges wholly below the first live untiered byte: their files are not needed for them any more.</summary>
+    private void DropMergesBefore()
+    {
+        if (_merges is not { } merges) return;
+        long first = Math.Max(StartOffset, TieredLength);
+        int gone = 0;
+        while (gone < merges.Count && merges[gone].End <= first) gone++;
+        if (gone == merges.Count) _merges = null;
+        else if (gone > 0) merges.RemoveRange(0, gone);
     }
 
     /// <summary>The first live byte not in Tier-2 (container lock).</summary>

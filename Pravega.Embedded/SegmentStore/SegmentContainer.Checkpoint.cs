@@ -18,8 +18,19 @@ internal sealed partial class SegmentContainer
     private int _checkpointRequests;
     private long _lastCheckpointLsn;
 
-    /// <summary>What replay must index again of a segment restored from a checkpoint: from its live start to its length.</summary>
-    private sealed record Restoring(Segment Segment, long Length, LogAddress LiveAddress);
+    /// <summary>
+    /// What replay must index again of a segment restored from a checkpoint: its bytes from its live start to its length,
+    /// placed by the records from <paramref name="LiveAddress"/> on (an append, or a transaction commit whose bytes start at
+    /// <paramref name="PlacementOffset"/>, below the live start when the first live byte is inside a commit's range).
+    /// </summary>
+    private sealed record Restoring(Segment Segment, long Length, LogAddress LiveAddress, long PlacementOffset)
+    {
+        /// <summary>The segment offset the next placed entry starts at; -1 until replay reaches the live address.</summary>
+        public long Offset { get; set; } = -1;
+
+        /// <summary>Whether a record at <paramref name="placement"/> places only bytes before the live ones.</summary>
+        public bool IsBefore(LogAddress placement) => Offset < 0 && Before(placement, LiveAddress);
+    }
 
     /// <summary>Completes when the checkpoint started last (by a new WAL file or a truncation) is done (tests).</summary>
     internal Task WhenCheckpointIdle() => Volatile.Read(ref _scheduledCheckpoint);
@@ -111,12 +122,12 @@ internal sealed partial class SegmentContainer
             m.CopyTo(record, 1);
             records.Add(record);
         }
-        long firstLiveFile = long.MaxValue;
+        long firstLiveFile = OldestOpenTransactionFile;
         foreach (var ((streamId, segmentId), segment) in _segments.OrderBy(p => p.Key))
         {
-            var live = segment.TryFindFirstUntiered(out var entry) ? entry.Address : new LogAddress(-1, 0);
-            if (live.FileSequence >= 0) firstLiveFile = Math.Min(firstLiveFile, live.FileSequence);
-            var record = new byte[1 + (8 * 4) + 8 + 4 + 8];
+            if (!segment.TryFindLivePlacement(out var live, out long placementOffset)) live = new LogAddress(-1, 0);
+            firstLiveFile = Math.Min(firstLiveFile, segment.OldestUntieredFile);
+            var record = new byte[1 + (8 * 4) + 8 + 4 + 8 + 8];
             var w = new RecordWriter(record);
             w.WriteByte((byte)RecordType.SegmentState);
             w.WriteInt64(streamId);
@@ -126,6 +137,7 @@ internal sealed partial class SegmentContainer
             w.WriteInt64(live.FileSequence);
             w.WriteInt32(live.Position);
             w.WriteInt64(segment.AcceptedTieredLength);
+            w.WriteInt64(placementOffset);
             records.Add(record);
         }
         foreach (var ((streamId, writerId), writer) in _writers.OrderBy(p => p.Key.StreamId).ThenBy(p => p.Key.WriterId, StringComparer.Ordinal))
@@ -139,6 +151,7 @@ internal sealed partial class SegmentContainer
             w.WriteInt64(writer.AcceptedEventNumber);
             records.Add(record);
         }
+        CaptureTransactions(records);
         long firstNeeded = Math.Min(firstLiveFile, Log.WriteFileSequence);
         return new ContainerCheckpoint(Log.StoreId, Log.LastAppendedLsn, records, firstNeeded);
     }
@@ -161,13 +174,18 @@ internal sealed partial class SegmentContainer
                     long streamId = r.ReadInt64(), segmentId = r.ReadInt64(), length = r.ReadInt64(), start = r.ReadInt64();
                     var live = new LogAddress(r.ReadInt64(), r.ReadInt32());
                     long tiered = r.Remaining >= 8 ? r.ReadInt64() : 0; // checkpoints before tiering end here
-                    if (!_segments.TryGetValue((streamId, segmentId), out var segment) || start > length || tiered > length || start != segment.AcceptedStartOffset)
-                        throw new StorageCorruptedException($"The checkpoint at LSN {checkpoint.Lsn} describes segment {segmentId} of stream {streamId} inconsistently.");
                     long liveStart = Math.Max(start, tiered);
+                    long placementOffset = r.Remaining >= 8 ? r.ReadInt64() : liveStart; // and before transactions here
+                    if (!_segments.TryGetValue((streamId, segmentId), out var segment) || start > length || tiered > length
+                        || start != segment.AcceptedStartOffset || placementOffset > liveStart)
+                        throw new StorageCorruptedException($"The checkpoint at LSN {checkpoint.Lsn} describes segment {segmentId} of stream {streamId} inconsistently.");
                     segment.RestoreFrom(liveStart, tiered);
-                    if (length > liveStart) _restoring.Add((streamId, segmentId), new Restoring(segment, length, live));
+                    if (length > liveStart) _restoring.Add((streamId, segmentId), new Restoring(segment, length, live, placementOffset));
                     break;
                 }
+                case RecordType.TransactionState:
+                    RestoreTransaction(ref r);
+                    break;
                 case RecordType.WriterState:
                 {
                     long streamId = r.ReadInt64();
@@ -188,8 +206,30 @@ internal sealed partial class SegmentContainer
     /// </summary>
     private void ReplayCoveredAppend(in ReplayedAppend append)
     {
-        if (!_restoring.TryGetValue((append.StreamId, append.SegmentId), out var restoring) || Before(append.EntryAddress, restoring.LiveAddress)) return;
-        if (restoring.Segment.Length < restoring.Length) IndexReplayed(restoring.Segment, append);
+        if (_restoring.TryGetValue((append.StreamId, append.SegmentId), out var restoring))
+            PlaceCovered(restoring, append.EntryAddress, EventHeaderSize + append.EventLength, append.EntryAddress);
+    }
+
+    /// <summary>
+    /// An entry of <paramref name="length"/> bytes at <paramref name="entryAddress"/> that the covered record at
+    /// <paramref name="placement"/> put at the end of a restored segment: indexed again if it is live (at or after the live
+    /// start, below the checkpointed length), skipped if replay has not reached the live placement yet.
+    /// </summary>
+    private static void PlaceCovered(Restoring restoring, LogAddress placement, int length, LogAddress entryAddress)
+    {
+        if (restoring.IsBefore(placement)) return;
+        if (restoring.Offset < 0) restoring.Offset = restoring.PlacementOffset;
+        var segment = restoring.Segment;
+        if (restoring.Offset >= segment.Length && segment.Length < restoring.Length)
+        {
+            if (restoring.Offset != segment.Length)
+                throw new StorageCorruptedException(
+                    $"Segment {segment.SegmentId} of stream {segment.StreamId}: replay places an event at {restoring.Offset}, but its live bytes resume at {segment.Length}. Nothing was changed.");
+            var entry = new SegmentIndexEntry(segment.Length, length, entryAddress);
+            segment.Add(entry);
+            segment.MakeDurable(entry.End);
+        }
+        restoring.Offset += length;
     }
 
     /// <summary>
@@ -205,6 +245,7 @@ internal sealed partial class SegmentContainer
                     $"Segment {segmentId} of stream {streamId} has {restoring.Length - restoring.Segment.Length} bytes that the checkpoint at LSN {_checkpointLsn} " +
                     $"says are live in the WAL from file {restoring.LiveAddress.FileSequence} on, but no WAL record holds them: log files the store still needed are gone. Nothing was changed.");
         }
+        FinishTransactionRestore();
         _restoring.Clear();
         _checkpointLsn = 0;
     }

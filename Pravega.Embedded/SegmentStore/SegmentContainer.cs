@@ -343,7 +343,8 @@ internal sealed partial class SegmentContainer : IAsyncDisposable
             }
             FinishRestore();
         }
-        switch ((RecordType)r.ReadByte())
+        var type = (RecordType)r.ReadByte();
+        switch (type)
         {
             case RecordType.Append:
             {
@@ -372,15 +373,23 @@ internal sealed partial class SegmentContainer : IAsyncDisposable
                 segment.MakeTieredDurable(tiered);
                 break;
             }
+            case RecordType.TransactionBegin or RecordType.TransactionAppend or RecordType.TransactionCommit or RecordType.TransactionAbort:
+                ReplayTransaction(type, ref r, lsn, address);
+                break;
             default:
                 throw new StorageCorruptedException($"WAL record {lsn} has an unknown type.");
         }
     }
 
-    /// <summary>A record the checkpoint covers: only an append's live bytes matter (see <see cref="ReplayCoveredAppend"/>).</summary>
+    /// <summary>
+    /// A record the checkpoint covers: only live bytes matter, placed by appends (<see cref="ReplayCoveredAppend"/>) and
+    /// transaction commits (<see cref="ReplayCoveredTransaction"/>).
+    /// </summary>
     private void ReplayCovered(RecordReader r, LogAddress address)
     {
-        if ((RecordType)r.ReadByte() == RecordType.Append) ReplayCoveredAppend(ReplayedAppend.Read(ref r, address));
+        var type = (RecordType)r.ReadByte();
+        if (type == RecordType.Append) ReplayCoveredAppend(ReplayedAppend.Read(ref r, address));
+        else if (type is RecordType.TransactionAppend or RecordType.TransactionCommit or RecordType.TransactionAbort) ReplayCoveredTransaction(type, ref r, address);
     }
 
     /// <summary>Indexes a replayed append's event bytes at the end of <paramref name="segment"/>, durable already.</summary>

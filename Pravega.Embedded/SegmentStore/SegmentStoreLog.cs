@@ -13,4 +13,10 @@ internal static partial class SegmentStoreLog
 
     [LoggerMessage(2002, LogLevel.Information, "Restored the checkpoint at LSN {Lsn} ({Records} records)")]
     public static partial void CheckpointRestored(ILogger logger, long lsn, int records);
+
+    [LoggerMessage(2003, LogLevel.Information, "Transaction {TransactionId} aborted: no write, flush or commit for {Timeout}")]
+    public static partial void TransactionTimedOut(ILogger logger, Guid transactionId, TimeSpan timeout);
+
+    [LoggerMessage(2004, LogLevel.Error, "Transaction {TransactionId} timed out, but its abort could not be written; it is aborted at the next open unless committed")]
+    public static partial void TransactionTimeoutFailed(ILogger logger, Guid transactionId, Exception exception);
 }

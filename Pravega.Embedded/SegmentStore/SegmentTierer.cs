@@ -116,8 +116,9 @@ internal sealed class SegmentTierer : IAsyncDisposable
         if (files.Count < 2) return false;
         lock (_container.Lock)
         {
+            if (_container.OldestOpenTransactionFile <= files[0]) return false;
             foreach (var segment in _container.Untiered)
-                if (segment.TryFindFirstUntiered(out var entry) && entry.Address.FileSequence <= files[0]) return false;
+                if (segment.OldestUntieredFile <= files[0]) return false;
         }
         return true;
     }
@@ -253,7 +254,7 @@ internal sealed class SegmentTierer : IAsyncDisposable
                     (done ??= []).Add(segment);
                     continue;
                 }
-                long file = segment.TryFindFirstUntiered(out var entry) ? entry.Address.FileSequence : long.MaxValue;
+                long file = segment.OldestUntieredFile;
                 if (untiered >= _options.FlushThresholdBytes || segment.IsSealedDurable || file < pressureBelow)
                     due.Add((segment, file));
             }

@@ -10,8 +10,9 @@ internal sealed class StoreRuntime
     private readonly ConcurrentDictionary<(string Scope, string Group), ReaderGroupCoordinator> _groups = new();
     private volatile bool _disposed;
 
-    public StoreRuntime(SegmentContainer container, StreamController controller, TimeProvider time, Func<Guid> newIds)
+    public StoreRuntime(SegmentContainer container, StreamController controller, TransactionLeases leases, TimeProvider time, Func<Guid> newIds)
     {
+        Leases = leases;
         NewIds = newIds;
         Container = container;
         Controller = controller;
@@ -20,6 +21,9 @@ internal sealed class StoreRuntime
     }
 
     public SegmentContainer Container { get; }
+
+    /// <summary>The timeouts of open transactions.</summary>
+    public TransactionLeases Leases { get; }
 
     /// <summary>Reads the event at an offset of a segment, for readers, the batch client and FetchEventAsync.</summary>
     public SegmentReader Reader { get; }

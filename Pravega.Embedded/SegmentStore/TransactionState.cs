@@ -1,0 +1,116 @@
+namespace Pravega.Embedded.SegmentStore;
+
+/// <summary>
+/// The container's state of one transaction (container lock for every field but <see cref="LastActivity"/>): its
+/// events while open, and once finished the LSN of the record that finished it, so that its status tells accepted from
+/// durable (<see cref="StatusAt"/>).
+/// </summary>
+internal sealed class TransactionState
+{
+    private long _lastActivity;
+
+    public TransactionState(Guid id, long streamId, string? writerId, TimeSpan timeout)
+    {
+        Id = id;
+        StreamId = streamId;
+        WriterId = writerId;
+        Timeout = timeout;
+    }
+
+    public Guid Id { get; }
+
+    public long StreamId { get; }
+
+    /// <summary>The writer id of the transactional writer that began it (null: none given).</summary>
+    public string? WriterId { get; }
+
+    /// <summary>How long it may go without a write, flush or commit before the store aborts it.</summary>
+    public TimeSpan Timeout { get; }
+
+    public TransactionPhase Phase { get; private set; }
+
+    /// <summary>The events written so far, in write order (open only; a commit moves them into segments).</summary>
+    public List<TransactionEntry> Entries { get; private set; } = [];
+
+    /// <summary>Events written so far (kept after the entries move).</summary>
+    public int EventCount { get; private set; }
+
+    /// <summary>The WAL file of its first event (<see cref="long.MaxValue"/>: none): kept while it is open.</summary>
+    public long FirstFile { get; private set; } = long.MaxValue;
+
+    /// <summary>The LSN of its begin record (0: durable already, replayed or restored).</summary>
+    public long BeginLsn { get; init; }
+
+    /// <summary>The LSN of its last event's record (0: durable already).</summary>
+    public long LastLsn { get; private set; }
+
+    /// <summary>The LSN of the record that committed or aborted it (0: durable already).</summary>
+    public long FinishLsn { get; private set; }
+
+    /// <summary>Why it was aborted (when it was).</summary>
+    public AbortReason AbortReason { get; private set; }
+
+    /// <summary>When it was last written, flushed or committed, as a <see cref="TimeProvider"/> timestamp (any thread).</summary>
+    public long LastActivity
+    {
+        get => Volatile.Read(ref _lastActivity);
+        set => Volatile.Write(ref _lastActivity, value);
+    }
+
+    /// <summary>Its lease timer (<see cref="TransactionLeases"/>), while one runs.</summary>
+    public ITimer? Lease { get; set; }
+
+    public void Add(in TransactionEntry entry, long lsn)
+    {
+        Entries.Add(entry);
+        EventCount++;
+        LastLsn = lsn;
+        FirstFile = Math.Min(FirstFile, entry.Address.FileSequence);
+    }
+
+    /// <summary>Restores its events (checkpoint restore: replay collected them).</summary>
+    public void RestoreEntries(List<TransactionEntry> entries)
+    {
+        Entries = entries;
+        EventCount = entries.Count;
+        FirstFile = entries.Count == 0 ? long.MaxValue : entries.Min(e => e.Address.FileSequence);
+    }
+
+    /// <summary>Restores the event count of a finished transaction (checkpoint restore).</summary>
+    public void RestoreCount(int count) => EventCount = count;
+
+    /// <summary>Commits or aborts it by the record at <paramref name="lsn"/> (0: durable already); its events go.</summary>
+    public void Finish(TransactionPhase phase, long lsn, AbortReason reason = AbortReason.None)
+    {
+        Phase = phase;
+        FinishLsn = lsn;
+        AbortReason = reason;
+        Entries = [];
+        FirstFile = long.MaxValue;
+    }
+
+    /// <summary>Its status when the log is durable up to <paramref name="durableLsn"/>.</summary>
+    public TransactionStatus StatusAt(long durableLsn) => Phase switch
+    {
+        TransactionPhase.Open => TransactionStatus.Open,
+        TransactionPhase.Committed => FinishLsn <= durableLsn ? TransactionStatus.Committed : TransactionStatus.Committing,
+        _ => FinishLsn <= durableLsn ? TransactionStatus.Aborted : TransactionStatus.Aborting,
+    };
+}
+
+/// <summary>Where a transaction is, as the container accepted it.</summary>
+internal enum TransactionPhase : byte
+{
+    Open = 0,
+    Committed = 1,
+    Aborted = 2,
+}
+
+/// <summary>Why a transaction was aborted (in its abort record, for the logs and the exception's message).</summary>
+internal enum AbortReason : byte
+{
+    None = 0,
+    Requested = 1,
+    TimedOut = 2,
+    StreamSealed = 3,
+}
