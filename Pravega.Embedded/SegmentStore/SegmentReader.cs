@@ -60,7 +60,11 @@ internal sealed class SegmentReader
             // and its readers are told so.
             long start = segment.StartOffset;
             if (start > offset) return SegmentRead<T>.Truncated(start);
-            return offset < segment.TieredLength ? ReadTiered(segment, offset, serializer, hint) : SegmentRead<T>.Not(SegmentReadStatus.NotYetAvailable);
+            if (offset < segment.TieredLength) return ReadTiered(segment, offset, serializer, hint);
+            if (segment.IsDeleted) return SegmentRead<T>.Not(SegmentReadStatus.NotYetAvailable);
+            // Live, untiered and not truncated, yet its file is gone: the store dropped a file it needed. Said, not waited on.
+            throw new StorageCorruptedException(
+                $"Segment {segment.SegmentId} of {segment.Scope}/{segment.Stream}: the WAL file holding offset {offset} was dropped while its bytes were still live.");
         }
     }
 
