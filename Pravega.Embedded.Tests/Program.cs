@@ -26,7 +26,8 @@ public static class Program
                                               scale: args.Length == 7 && args[6] == CrashWriter.ScaleArgument);
         }
         if (args.Length == 2 && args[0] == CrashReader.Command) return await CrashReader.RunAsync(args[1]);
-        await Console.Error.WriteLineAsync($"usage: {CrashWriter.Command} <root> <startNumber> <count> <keys> <walFileSize> [{CrashWriter.TruncateArgument}|{CrashWriter.ScaleArgument}] | {CrashReader.Command} <root>");
+        if (args.Length == 2 && args[0] == CrashTransactionWriter.Command) return await CrashTransactionWriter.RunAsync(args[1]);
+        await Console.Error.WriteLineAsync($"usage: {CrashWriter.Command} <root> <startNumber> <count> <keys> <walFileSize> [{CrashWriter.TruncateArgument}|{CrashWriter.ScaleArgument}] | {CrashReader.Command} <root> | {CrashTransactionWriter.Command} <root>");
         return UsageExitCode;
     }
 }

@@ -62,26 +62,26 @@ internal static class CrashWriter
     };
 
     /// <summary>Splits or merges a random active segment every few milliseconds, printing each scale once it is durable.</summary>
-    private static async Task ScaleByHandAsync(StreamStore store, CancellationToken ct)
+    internal static async Task ScaleByHandAsync(StreamStore store, CancellationToken ct, string stream = Stream)
     {
         var random = new Random();
         while (!ct.IsCancellationRequested)
         {
             await Task.Delay(random.Next(5, 40), CancellationToken.None);
-            var active = await store.Streams.GetActiveSegmentsAsync(Scope, Stream, CancellationToken.None);
+            var active = await store.Streams.GetActiveSegmentsAsync(Scope, stream, CancellationToken.None);
             try
             {
                 if (active.Count < 12 && random.Next(2) == 0)
                 {
                     var s = active[random.Next(active.Count)];
                     double middle = (s.KeyRange.Low + s.KeyRange.High) / 2;
-                    await store.Streams.ScaleStreamAsync(Scope, Stream, [s.SegmentId],
+                    await store.Streams.ScaleStreamAsync(Scope, stream, [s.SegmentId],
                         [new KeyRange(s.KeyRange.Low, middle), new KeyRange(middle, s.KeyRange.High)], CancellationToken.None);
                 }
                 else if (active.Count > 1)
                 {
                     int i = random.Next(active.Count - 1);
-                    await store.Streams.ScaleStreamAsync(Scope, Stream, [active[i].SegmentId, active[i + 1].SegmentId],
+                    await store.Streams.ScaleStreamAsync(Scope, stream, [active[i].SegmentId, active[i + 1].SegmentId],
                         [new KeyRange(active[i].KeyRange.Low, active[i + 1].KeyRange.High)], CancellationToken.None);
                 }
                 else continue;
@@ -90,7 +90,7 @@ internal static class CrashWriter
             {
                 continue; // the auto-scaler sealed one of them first
             }
-            var now = await store.Streams.GetActiveSegmentsAsync(Scope, Stream, CancellationToken.None);
+            var now = await store.Streams.GetActiveSegmentsAsync(Scope, stream, CancellationToken.None);
             Print($"SCALED {now.Max(a => a.SegmentId >> 32)}");
         }
     }
@@ -155,7 +155,7 @@ internal static class CrashWriter
     }
 
     /// <summary>One line, one write on the unbuffered stdout stream (atomic on a pipe: far below PIPE_BUF).</summary>
-    private static void Print(string line)
+    internal static void Print(string line)
     {
         Stdout.Write(Encoding.ASCII.GetBytes(line + "\n"));
         Stdout.Flush();

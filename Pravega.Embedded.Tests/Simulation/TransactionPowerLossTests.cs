@@ -1,0 +1,206 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using Xunit;
+
+namespace Pravega.Embedded.Tests.Simulation;
+
+/// <summary>
+/// Transactions against a power failure or crash at a seeded device change (the simulated device drops what was not
+/// synced): concurrent transactions begin, write, commit, abort or stay open beside plain writes and scales, with small WAL
+/// files and Tier-2, so checkpoints, file drops and tiering run too. After the reopen every transaction is wholly
+/// visible or wholly absent and contiguous per segment; committed ones (commit returned) are visible and Committed,
+/// aborted ones never; a commit under way is all or nothing and committing it again completes it once; every
+/// acknowledged plain event is there.
+/// </summary>
+public sealed class TransactionPowerLossTests
+{
+    private static readonly string[] Mirrors = ["/tx/tier1-0", "/tx/tier1-1", "/tx/tier1-2"];
+
+    public static TheoryData<int> Seeds => [.. Enumerable.Range(1, 24)];
+
+    private enum Said { Begun, Committing, Committed, Aborting, Aborted }
+
+    private static StreamStoreOptions Options(SimulatedProcess process) => new()
+    {
+        Tier1Directories = Mirrors,
+        Tier2Directory = "/tx/tier2",
+        Tier1MaxBytes = 4 * (64 << 10),
+        Tier2ChunkSize = 128 << 10,
+        RetentionCheckInterval = Timeout.InfiniteTimeSpan,
+        WalFileSize = 64 << 10,
+        Device = process,
+    };
+
+    [Theory]
+    [MemberData(nameof(Seeds))]
+    public async Task Every_transaction_is_all_or_nothing_after_a_failure_at_any_device_change(int seed)
+    {
+        var rng = new Random(seed);
+        var device = new SimulatedDevice(new Random(seed * 7));
+        var process = new SimulatedProcess(device);
+        var said = new ConcurrentDictionary<Guid, (Said Said, int Count)>();
+        var acked = new ConcurrentBag<string>();
+        var store = await StreamStore.OpenAsync(Options(process));
+        try
+        {
+            await store.Streams.CreateScopeAsync("s");
+            await store.Streams.CreateStreamAsync("s", "t", new StreamConfiguration { ScalingPolicy = ScalingPolicy.Fixed(2) });
+            int dieAt = rng.Next(50, 4000), changes = 0;
+            bool power = rng.Next(2) == 0;
+            int fate = rng.Next();
+            device.Mutated = () =>
+            {
+                if (Interlocked.Increment(ref changes) != dieAt) return;
+                if (power) process.PowerFail(new Random(fate));
+                else process.Crash();
+            };
+            var writer = store.CreateTransactionalWriter("s", "t", Serializers.Utf8);
+            var loops = Enumerable.Range(0, 3).Select(loop => RunLoopAsync(store, writer, new Random(seed * 13 + loop), loop, said, acked));
+            await Task.WhenAll(loops);
+        }
+        finally
+        {
+            device.Mutated = null;
+            try
+            {
+                await store.DisposeAsync();
+            }
+            catch (IOException)
+            {
+            }
+        }
+
+        await using var reopened = await StreamStore.OpenAsync(Options(new SimulatedProcess(device)));
+        var visible = await VisibleAsync(reopened);
+        var again = reopened.CreateTransactionalWriter("s", "t", Serializers.Utf8);
+        foreach (var (id, (what, count)) in said)
+        {
+            int seen = visible.GetValueOrDefault(id.ToString("N"));
+            TransactionStatus? status = null;
+            try
+            {
+                status = await (await again.GetTransactionAsync(id)).CheckStatusAsync();
+            }
+            catch (TransactionFailedException) when (what == Said.Begun)
+            {
+                // its begin was not durable when the process died (BeginTransactionAsync had not returned)
+            }
+            bool ok = what switch
+            {
+                Said.Committed => status == TransactionStatus.Committed && seen == count,
+                Said.Committing => (status == TransactionStatus.Committed && seen == count) || (status == TransactionStatus.Open && seen == 0),
+                Said.Aborted => status == TransactionStatus.Aborted && seen == 0,
+                _ => status is null or TransactionStatus.Open or TransactionStatus.Aborted && seen == 0,
+            };
+            Assert.True(ok, $"seed {seed}: transaction {id:N} ({what}, {count} events) is {status?.ToString() ?? "unknown"} with {seen} visible");
+            if (what == Said.Committing)
+            {
+                await (await again.GetTransactionAsync(id)).CommitAsync(); // again, if it got through: completes, nothing doubles
+                said[id] = (Said.Committed, count);
+            }
+        }
+        visible = await VisibleAsync(reopened);
+        foreach (var (id, (what, count)) in said)
+            if (what == Said.Committed) Assert.Equal(count, visible.GetValueOrDefault(id.ToString("N")));
+        Assert.Equal(said.Count(p => p.Value.Said == Said.Committed), visible.Count);
+        var plain = new HashSet<string>(StringComparer.Ordinal);
+        await foreach (var range in reopened.Batch.ListSegmentsAsync("s", "t"))
+            await foreach (var e in reopened.Batch.ReadSegmentAsync(range, Serializers.Utf8))
+                if (e.StartsWith('p')) Assert.True(plain.Add(e), $"seed {seed}: {e} read twice");
+        Assert.All(acked, e => Assert.Contains(e, plain));
+    }
+
+    /// <summary>Transactions one after another (with a plain write and sometimes a scale between), until the process dies.</summary>
+    private static async Task RunLoopAsync(StreamStore store, ITransactionalEventStreamWriter<string> writer, Random random, int loop,
+                                           ConcurrentDictionary<Guid, (Said, int)> said, ConcurrentBag<string> acked)
+    {
+        await using var plain = store.CreateEventWriter("s", "t", Serializers.Utf8);
+        try
+        {
+            for (int t = 0; t < 200; t++)
+            {
+                var txn = await writer.BeginTransactionAsync();
+                int count = random.Next(1, 25);
+                said[txn.TransactionId] = (Said.Begun, count);
+                var writes = new List<Task>();
+                for (int i = 0; i < count; i++)
+                    writes.Add(txn.WriteEventAsync("k" + (i % 5), $"{txn.TransactionId:N}:{i}:{count}:" + new string('x', random.Next(10, 1500))));
+                await Task.WhenAll(writes);
+                string p = $"p{loop}-{t}";
+                await plain.WriteEventAsync("k" + (t % 5), p);
+                acked.Add(p);
+                if (loop == 0 && random.Next(6) == 0) await ScaleAsync(store, random);
+                switch (random.Next(10))
+                {
+                    case < 6:
+                        said[txn.TransactionId] = (Said.Committing, count);
+                        await txn.CommitAsync();
+                        said[txn.TransactionId] = (Said.Committed, count);
+                        break;
+                    case < 9:
+                        said[txn.TransactionId] = (Said.Aborting, count);
+                        await txn.AbortAsync();
+                        said[txn.TransactionId] = (Said.Aborted, count);
+                        break;
+                }
+            }
+        }
+        catch (Exception e) when (e is IOException || e.InnerException is IOException)
+        {
+            // the process died
+        }
+    }
+
+    private static async Task ScaleAsync(StreamStore store, Random random)
+    {
+        var active = await store.Streams.GetActiveSegmentsAsync("s", "t");
+        if (active.Count < 4)
+        {
+            var s = active[random.Next(active.Count)];
+            double middle = (s.KeyRange.Low + s.KeyRange.High) / 2;
+            await store.Streams.ScaleStreamAsync("s", "t", [s.SegmentId], [new KeyRange(s.KeyRange.Low, middle), new KeyRange(middle, s.KeyRange.High)]);
+        }
+        else
+        {
+            int i = random.Next(active.Count - 1);
+            await store.Streams.ScaleStreamAsync("s", "t", [active[i].SegmentId, active[i + 1].SegmentId], [new KeyRange(active[i].KeyRange.Low, active[i + 1].KeyRange.High)]);
+        }
+    }
+
+    /// <summary>Visible events per transaction id (N format); each transaction one run per segment, in order, never partly visible.</summary>
+    private static async Task<Dictionary<string, int>> VisibleAsync(StreamStore store)
+    {
+        var seen = new Dictionary<string, HashSet<int>>();
+        var counts = new Dictionary<string, int>();
+        await foreach (var range in store.Batch.ListSegmentsAsync("s", "t"))
+        {
+            string? current = null;
+            int last = -1;
+            var finished = new HashSet<string>();
+            await foreach (var e in store.Batch.ReadSegmentAsync(range, Serializers.Utf8))
+            {
+                if (e.StartsWith('p'))
+                {
+                    if (current is not null) finished.Add(current);
+                    current = null;
+                    continue;
+                }
+                var parts = e.Split(':');
+                int index = int.Parse(parts[1], CultureInfo.InvariantCulture);
+                counts[parts[0]] = int.Parse(parts[2], CultureInfo.InvariantCulture);
+                if (parts[0] != current)
+                {
+                    if (current is not null) finished.Add(current);
+                    Assert.DoesNotContain(parts[0], finished);
+                    (current, last) = (parts[0], -1);
+                }
+                Assert.True(index > last, $"transaction {parts[0]} out of order in segment {range.SegmentId}");
+                last = index;
+                if (!seen.TryGetValue(parts[0], out var set)) seen.Add(parts[0], set = []);
+                Assert.True(set.Add(index), $"event {index} of {parts[0]} visible twice");
+            }
+        }
+        foreach (var (id, set) in seen) Assert.True(set.Count == counts[id], $"transaction {id} partly visible: {set.Count} of {counts[id]}");
+        return seen.ToDictionary(p => p.Key, p => p.Value.Count);
+    }
+}
