@@ -6,6 +6,7 @@
 // Tier-2: writes on/off, catch-up:    dotnet run -c Release --project Pravega.Embedded.Benchmarks -- tier2 [--gib 2] [--tier1-mib 256] [--rounds 2]
 // Memory against data volume:        dotnet run -c Release --project Pravega.Embedded.Benchmarks -- memory [--events 50000000]
 // Writes across scales under load:   dotnet run -c Release --project Pravega.Embedded.Benchmarks -- scale [--seconds 30]
+// Transactions vs plain writes:      dotnet run -c Release --project Pravega.Embedded.Benchmarks -- txn [--events 1000] [--rounds 40]
 // See docs/BENCHMARKS.md for the workloads, the options and the results.
 using BenchmarkDotNet.Running;
 using Pravega.Embedded.Benchmarks;
@@ -18,6 +19,7 @@ if (args.Length > 0 && args[0] == "memory") return await MemoryRunner.RunAsync(a
 if (args.Length > 0 && args[0] == "tier2") return await Tier2Runner.RunAsync(args[1..]);
 if (args.Length > 0 && args[0] == "open") return await OpenTimeRunner.RunAsync(args[1..]);
 if (args.Length > 0 && args[0] == "scale") return await ScaleRunner.RunAsync(args[1..]);
+if (args.Length > 0 && args[0] == "txn") return await TransactionRunner.RunAsync(args[1..]);
 if (args.Length > 0 && args[0] == "allocs") return await AllocationBreakdown.RunAsync(args[1..]);
 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args, new BenchmarkConfig());
 return 0;
