@@ -1,5 +1,3 @@
-using System.Collections.Concurrent;
-using System.Diagnostics;
 using System.Globalization;
 using Xunit;
 
@@ -71,29 +69,7 @@ public sealed class ReaderGroupCrashTests
 
     private static async Task<List<string>> RunChildUntilKilledAsync(string root, Random random, int seed)
     {
-        var info = new ProcessStartInfo(CrashChild.DotnetHost) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
-        info.ArgumentList.Add(typeof(CrashReader).Assembly.Location);
-        info.ArgumentList.Add(CrashReader.Command);
-        info.ArgumentList.Add(root);
-        using var process = Process.Start(info) ?? throw new InvalidOperationException("Could not start the child.");
-        var lines = new ConcurrentQueue<string>();
-        var firstCheckpoint = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        process.OutputDataReceived += (_, e) =>
-        {
-            if (e.Data is null) return;
-            lines.Enqueue(e.Data);
-            if (e.Data.StartsWith("CHECKPOINT", StringComparison.Ordinal)) firstCheckpoint.TrySetResult();
-        };
-        process.BeginOutputReadLine();
-        var stderr = process.StandardError.ReadToEndAsync();
-        var exited = process.WaitForExitAsync();
-        if (await Task.WhenAny(firstCheckpoint.Task, exited, Task.Delay(TimeSpan.FromSeconds(60))) != firstCheckpoint.Task)
-            Assert.Fail($"seed {seed}: the child completed no checkpoint; stderr: {await stderr}");
-        await Task.Delay(random.Next(20, 300));
-        process.Kill(entireProcessTree: true);
-        await process.WaitForExitAsync();
-        if (OperatingSystem.IsLinux()) Assert.Equal(CrashChild.SigkillExitCode, process.ExitCode);
-        // Lines still in the pipe were printed before the kill (each is one write of less than PIPE_BUF: never torn).
-        return [.. lines.Where(l => l.Length > 0 && (l.StartsWith("EVENT ", StringComparison.Ordinal) || l.StartsWith("MARKER ", StringComparison.Ordinal) || l.StartsWith("CHECKPOINT ", StringComparison.Ordinal)))];
+        var lines = await KilledChild.RunAsync(CrashReader.Command, root, "CHECKPOINT", 20, 300, random, $"seed {seed}");
+        return [.. lines.Where(l => l.StartsWith("EVENT ", StringComparison.Ordinal) || l.StartsWith("MARKER ", StringComparison.Ordinal) || l.StartsWith("CHECKPOINT ", StringComparison.Ordinal))];
     }
 }

@@ -34,6 +34,19 @@ internal static class StoreTestExtensions
         return events;
     }
 
+    /// <summary>Every segment's events from head to durable tail, each segment in its order, segments as the batch client lists them.</summary>
+    public static async Task<List<List<string>>> ReadEachSegmentAsync(this IStreamStore store, string scope, string stream)
+    {
+        var segments = new List<List<string>>();
+        await foreach (var range in store.Batch.ListSegmentsAsync(scope, stream))
+        {
+            var events = new List<string>();
+            await foreach (var e in store.Batch.ReadSegmentAsync(range, Serializers.Utf8)) events.Add(e);
+            segments.Add(events);
+        }
+        return segments;
+    }
+
     public static async Task<long> TailLengthAsync(this IStreamStore store, string scope, string stream)
     {
         var info = await store.Streams.GetStreamInfoAsync(scope, stream);

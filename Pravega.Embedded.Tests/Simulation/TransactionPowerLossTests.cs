@@ -1,5 +1,5 @@
 using System.Collections.Concurrent;
-using System.Globalization;
+using Pravega.Embedded.Tests.Transactions;
 using Xunit;
 
 namespace Pravega.Embedded.Tests.Simulation;
@@ -71,7 +71,7 @@ public sealed class TransactionPowerLossTests
         }
 
         await using var reopened = await StreamStore.OpenAsync(Options(new SimulatedProcess(device)));
-        var visible = await VisibleAsync(reopened);
+        var visible = await VisibleAsync(reopened, seed);
         var again = reopened.CreateTransactionalWriter("s", "t", Serializers.Utf8);
         foreach (var (id, (what, count)) in said)
         {
@@ -99,7 +99,7 @@ public sealed class TransactionPowerLossTests
                 said[id] = (Said.Committed, count);
             }
         }
-        visible = await VisibleAsync(reopened);
+        visible = await VisibleAsync(reopened, seed);
         foreach (var (id, (what, count)) in said)
             if (what == Said.Committed) Assert.Equal(count, visible.GetValueOrDefault(id.ToString("N")));
         Assert.Equal(said.Count(p => p.Value.Said == Said.Committed), visible.Count);
@@ -167,40 +167,6 @@ public sealed class TransactionPowerLossTests
         }
     }
 
-    /// <summary>Visible events per transaction id (N format); each transaction one run per segment, in order, never partly visible.</summary>
-    private static async Task<Dictionary<string, int>> VisibleAsync(StreamStore store)
-    {
-        var seen = new Dictionary<string, HashSet<int>>();
-        var counts = new Dictionary<string, int>();
-        await foreach (var range in store.Batch.ListSegmentsAsync("s", "t"))
-        {
-            string? current = null;
-            int last = -1;
-            var finished = new HashSet<string>();
-            await foreach (var e in store.Batch.ReadSegmentAsync(range, Serializers.Utf8))
-            {
-                if (e.StartsWith('p'))
-                {
-                    if (current is not null) finished.Add(current);
-                    current = null;
-                    continue;
-                }
-                var parts = e.Split(':');
-                int index = int.Parse(parts[1], CultureInfo.InvariantCulture);
-                counts[parts[0]] = int.Parse(parts[2], CultureInfo.InvariantCulture);
-                if (parts[0] != current)
-                {
-                    if (current is not null) finished.Add(current);
-                    Assert.DoesNotContain(parts[0], finished);
-                    (current, last) = (parts[0], -1);
-                }
-                Assert.True(index > last, $"transaction {parts[0]} out of order in segment {range.SegmentId}");
-                last = index;
-                if (!seen.TryGetValue(parts[0], out var set)) seen.Add(parts[0], set = []);
-                Assert.True(set.Add(index), $"event {index} of {parts[0]} visible twice");
-            }
-        }
-        foreach (var (id, set) in seen) Assert.True(set.Count == counts[id], $"transaction {id} partly visible: {set.Count} of {counts[id]}");
-        return seen.ToDictionary(p => p.Key, p => p.Value.Count);
-    }
+    private static Task<Dictionary<string, int>> VisibleAsync(StreamStore store, int seed) =>
+        VisibleTransactions.ReadAsync(store, "s", "t", e => e.StartsWith('p'), $"seed {seed}");
 }

@@ -121,9 +121,7 @@ public sealed class TransactionStorageTests : IDisposable
         if (!fromCheckpoint) ForgetCheckpoints();
         await using (var store = await StreamStore.OpenAsync(Options(tier2: false)))
         {
-            var events = new List<string>();
-            await foreach (var range in store.Batch.ListSegmentsAsync("s", "t"))
-                await foreach (var ev in store.Batch.ReadSegmentAsync(range, Serializers.Utf8)) events.Add(ev);
+            var events = (await store.ReadEachSegmentAsync("s", "t")).SelectMany(e => e).ToList();
             Assert.Equal(Enumerable.Range(0, 300).Select(i => Event("txn", i)), events.Skip(10).Take(300));
             Assert.Equal(1210, events.Count);
         }
@@ -163,9 +161,7 @@ public sealed class TransactionStorageTests : IDisposable
         {
             // In segment order: the plain writes made during the transaction, then its events (placed at the commit), then
             // those after; truncated at its 150th.
-            var events = new List<string>();
-            await foreach (var range in store.Batch.ListSegmentsAsync("s", "t"))
-                await foreach (var ev in store.Batch.ReadSegmentAsync(range, Serializers.Utf8)) events.Add(ev);
+            var events = (await store.ReadEachSegmentAsync("s", "t")).SelectMany(e => e).ToList();
             Assert.Equal(Enumerable.Range(150, 150).Select(i => Event("txn", i)).Concat(Enumerable.Range(0, 100).Select(i => Event("after", i))), events);
         }
     }

@@ -36,18 +36,7 @@ public sealed class TransactionTests : IDisposable
     private static ITransactionalEventStreamWriter<string> Writer(StreamStore store, TimeSpan? timeout = null, string? writerId = null) =>
         store.CreateTransactionalWriter("s", "t", Serializers.Utf8, new EventWriterOptions { TransactionTimeout = timeout ?? TimeSpan.FromSeconds(30), WriterId = writerId });
 
-    /// <summary>Every segment's events from head to tail, in segment order, through the batch client.</summary>
-    private static async Task<List<List<string>>> SegmentsAsync(StreamStore store)
-    {
-        var segments = new List<List<string>>();
-        await foreach (var range in store.Batch.ListSegmentsAsync("s", "t"))
-        {
-            var events = new List<string>();
-            await foreach (var e in store.Batch.ReadSegmentAsync(range, Serializers.Utf8)) events.Add(e);
-            segments.Add(events);
-        }
-        return segments;
-    }
+    private static Task<List<List<string>>> SegmentsAsync(StreamStore store) => store.ReadEachSegmentAsync("s", "t");
 
     private static async Task WriteAllAsync(ITransaction<string> txn, string prefix, int count, int keys = 8)
     {

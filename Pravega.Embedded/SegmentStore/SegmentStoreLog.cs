@@ -17,6 +17,6 @@ internal static partial class SegmentStoreLog
     [LoggerMessage(2003, LogLevel.Information, "Transaction {TransactionId} aborted: no write, flush or commit for {Timeout}")]
     public static partial void TransactionTimedOut(ILogger logger, Guid transactionId, TimeSpan timeout);
 
-    [LoggerMessage(2004, LogLevel.Error, "Transaction {TransactionId} timed out, but its abort could not be written; it is aborted at the next open unless committed")]
+    [LoggerMessage(2004, LogLevel.Error, "Transaction {TransactionId} timed out, but its abort could not be written (the log failed); it is open again at the next open, with a fresh timeout")]
     public static partial void TransactionTimeoutFailed(ILogger logger, Guid transactionId, Exception exception);
 }
