@@ -173,4 +173,6 @@ internal sealed class SimulationModel
     public List<MetadataCall> MetadataCalls { get; } = [];
 
     public List<WriterSlot> Slots { get; } = [];
+
+    public List<TransactionModel> Transactions { get; } = [];
 }

@@ -16,12 +16,14 @@ internal sealed partial class StoreSimulationRun
     {
         await CheckMetadataAsync();
         var present = new Dictionary<int, int>();
+        var transactions = new Dictionary<int, HashSet<int>>();
         foreach (var stream in _model.Streams.Values)
         {
             if (!stream.Confirmed) continue;
-            await ReadStreamAsync(stream, present);
+            await ReadStreamAsync(stream, present, transactions);
         }
         CheckNow("reading every event");
+        CheckTransactions(transactions);
 
         var perNumber = new Dictionary<(string, long), Attempt>();
         var truncatedNumbers = new HashSet<(string, long)>();
@@ -77,7 +79,55 @@ internal sealed partial class StoreSimulationRun
         }
     }
 
-    private async Task ReadStreamAsync(StreamModel stream, Dictionary<int, int> present)
+    /// <summary>
+    /// Every transaction all or nothing; committed ones present (unless truncated after), aborted and open ones absent, a
+    /// commit under way either way; what an earlier check saw stays so.
+    /// </summary>
+    private void CheckTransactions(Dictionary<int, HashSet<int>> visible)
+    {
+        foreach (var t in _model.Transactions)
+        {
+            if (!_model.Streams[(t.Scope, t.Stream)].Confirmed) continue; // deleted with its stream
+            int seen = visible.GetValueOrDefault(t.Index)?.Count ?? 0;
+            bool isPresent = seen > 0;
+            if (isPresent && seen != t.Count) Violation($"{t}: partly visible, {seen} of {t.Count} events");
+            if (t.MaybeTruncated)
+            {
+                if (isPresent && t.Settled == false) Violation($"{t}: was absent after an earlier recovery and appeared now");
+                t.Settled = isPresent;
+                continue;
+            }
+            if (t.Stage == TransactionStage.Committed && !isPresent) Violation($"{t}: its commit completed but it is not visible (lost)");
+            if (t.Stage is TransactionStage.Beginning or TransactionStage.Open or TransactionStage.Aborted && isPresent) Violation($"{t}: visible, but it was never committed");
+            if (t.Settled is { } settled && settled != isPresent)
+                Violation($"{t}: {(settled ? "was visible after an earlier recovery and is gone now" : "was absent after an earlier recovery and appeared now")}");
+            t.Settled = isPresent;
+        }
+        CheckNow("transaction check");
+    }
+
+    /// <summary>A transaction event of the check's read: counted once per transaction and index.</summary>
+    private void CountTransactionEvent(string e, StreamModel stream, long segmentId, Dictionary<int, HashSet<int>> transactions, ref int current, HashSet<int> finished)
+    {
+        var parts = e.Split(':');
+        if (parts.Length < 4 || !int.TryParse(parts[0].AsSpan(1), NumberStyles.None, CultureInfo.InvariantCulture, out int index) || index >= _model.Transactions.Count
+            || !int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out int i) || _model.Transactions[index] is not { } t
+            || t.Scope != stream.Scope || t.Stream != stream.Stream || parts[2] != t.Count.ToString(CultureInfo.InvariantCulture))
+        {
+            Violation($"{stream.Scope}/{stream.Stream} segment {segmentId} holds a transaction event that was never written: '{Truncate(e)}'");
+            return;
+        }
+        if (index != current)
+        {
+            if (current >= 0) finished.Add(current);
+            if (finished.Contains(index)) Violation($"{t}: its events are not contiguous in segment {segmentId}");
+            current = index;
+        }
+        if (!transactions.TryGetValue(index, out var set)) transactions.Add(index, set = []);
+        if (!set.Add(i)) Violation($"{t}: its event {i} is present twice");
+    }
+
+    private async Task ReadStreamAsync(StreamModel stream, Dictionary<int, int> present, Dictionary<int, HashSet<int>> transactions)
     {
         var store = _store!;
         List<SegmentRange> segments;
@@ -102,8 +152,17 @@ internal sealed partial class StoreSimulationRun
                 Violation($"reading segment {segment.SegmentId} of {stream.Scope}/{stream.Stream} failed: {e}");
                 continue;
             }
+            int current = -1;
+            var finished = new HashSet<int>();
             foreach (string e in events)
             {
+                if (e.StartsWith('x'))
+                {
+                    CountTransactionEvent(e, stream, segment.SegmentId, transactions, ref current, finished);
+                    continue;
+                }
+                if (current >= 0) finished.Add(current);
+                current = -1;
                 int colon = e.IndexOf(':', StringComparison.Ordinal);
                 if (e.Length < 2 || e[0] != 'a' || colon < 0 || !int.TryParse(e.AsSpan(1, colon - 1), NumberStyles.None, CultureInfo.InvariantCulture, out int id) ||
                     !_model.AttemptsById.TryGetValue(id, out var attempt) || !e.StartsWith(ExpectedPrefix(attempt), StringComparison.Ordinal))

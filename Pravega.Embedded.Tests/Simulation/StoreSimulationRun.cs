@@ -559,6 +559,10 @@ internal sealed partial class StoreSimulationRun
         {
             await ScaleAsync();
         }
+        else if (r < 94 && !_failureObserved)
+        {
+            await TransactionAsync();
+        }
         else
         {
             await RunMetadataAsync(PickMetadataCall());
@@ -601,6 +605,51 @@ internal sealed partial class StoreSimulationRun
         foreach (var a in taken) a.DurableWhenTruncated = a.Outcome is CallOutcome.Written or CallOutcome.Duplicate || a.Settled == true;
         await RunMetadataAsync(call);
         foreach (var a in taken) a.Truncation = call.Outcome == CallOutcome.Written ? TruncationKind.Done : TruncationKind.Maybe;
+        foreach (var t in _model.Transactions)
+            if (t.Scope == stream.Scope && t.Stream == stream.Stream && t.Stage is TransactionStage.Committing or TransactionStage.Committed) t.MaybeTruncated = true;
+    }
+
+    /// <summary>
+    /// A transaction on a random stream: begun, given 1-8 concurrent writes, then committed, aborted or left open, each step
+    /// settled before the next (the process may die inside any of them).
+    /// </summary>
+    private async Task TransactionAsync()
+    {
+        var candidates = _model.Streams.Values.Where(s => s.Confirmed && _model.Scopes[s.Scope] && !s.SealAttempted && !s.ObservedSealed).ToList();
+        if (candidates.Count == 0) return;
+        var stream = candidates[_rng.Next(candidates.Count)];
+        var t = new TransactionModel(_model.Transactions.Count, stream.Scope, stream.Stream, _rng.Next(1, 9));
+        int choice = _rng.Next(10);
+        var paddings = Enumerable.Range(0, t.Count).Select(_ => _rng.Next(0, 600)).ToList();
+        _model.Transactions.Add(t);
+        Log($"  {t}: begin, {t.Count} writes, then {(choice < 6 ? "commit" : choice < 9 ? "abort" : "leave open")}");
+        try
+        {
+            var txn = await SettleAsync(_store!.CreateTransactionalWriter(stream.Scope, stream.Stream, Serializers.Utf8).BeginTransactionAsync());
+            t.Stage = TransactionStage.Open;
+            var writes = Enumerable.Range(0, t.Count).Select(i => txn.WriteEventAsync(Keys[i % Keys.Length], $"x{t.Index}:{i}:{t.Count}:" + new string('p', paddings[i]))).ToList();
+            await SettleAsync(Task.WhenAll(writes));
+            if (choice < 6)
+            {
+                t.Stage = TransactionStage.Committing;
+                await SettleAsync(txn.CommitAsync());
+                t.Stage = TransactionStage.Committed;
+            }
+            else if (choice < 9)
+            {
+                t.Stage = TransactionStage.Aborted;
+                await SettleAsync(txn.AbortAsync());
+            }
+        }
+        catch (Exception e) when (e is IOException || e.InnerException is IOException)
+        {
+            _failureObserved = true;
+        }
+        catch (Exception e) when (e is StreamNotFoundException or StreamSealedException or ScopeNotFoundException or TransactionFailedException)
+        {
+            if (t.Stage == TransactionStage.Committing) Violation($"{t}: its commit failed with {e.GetType().Name}, with nothing to abort it");
+            t.Stage = TransactionStage.Aborted; // never visible: never begun, or aborted by a seal
+        }
     }
 
     /// <summary>
