@@ -386,4 +386,48 @@ public sealed class TransactionTests : IDisposable
             Assert.Equal(expected.Order(StringComparer.Ordinal), all.Order(StringComparer.Ordinal));
         }
     }
+
+    [Fact]
+    public async Task Bad_input_cancellation_and_disposal_are_refused_clearly_and_leave_the_transaction_usable()
+    {
+        var store = await OpenAsync();
+        await store.CreateStreamAsync("s", "t", segments: 1);
+        await store.Streams.CreateStreamAsync("s", "other", new StreamConfiguration());
+        Assert.Throws<ArgumentException>(() => store.CreateTransactionalWriter("s", "bad_name", Serializers.Utf8));
+        Assert.Throws<ArgumentNullException>(() => store.CreateTransactionalWriter<string>("s", "t", null!));
+        await Assert.ThrowsAsync<ScopeNotFoundException>(() => store.CreateTransactionalWriter("nope", "t", Serializers.Utf8).BeginTransactionAsync());
+
+        var writer = Writer(store);
+        var txn = await writer.BeginTransactionAsync();
+        Assert.Throws<ArgumentNullException>(() => { _ = txn.WriteEventAsync(null!, "v"); });
+        var huge = new string('x', (8 << 20) + 1);
+        Assert.Throws<ArgumentException>(() => { _ = txn.WriteEventAsync("k", huge); });
+        using (var cancelled = new CancellationTokenSource())
+        {
+            await cancelled.CancelAsync();
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => txn.WriteEventAsync("k", "never", cancelled.Token));
+        }
+        await txn.WriteEventAsync("k", "kept");
+        // Another stream's writer does not know this stream's transactions.
+        await Assert.ThrowsAsync<TransactionFailedException>(() => store.CreateTransactionalWriter("s", "other", Serializers.Utf8).GetTransactionAsync(txn.TransactionId));
+        await txn.CommitAsync();
+        Assert.Equal(["kept"], (await SegmentsAsync(store)).Single());
+
+        // A disposed writer begins nothing, but its transactions go on; a disposed store refuses everything.
+        var open = await writer.BeginTransactionAsync();
+        await writer.DisposeAsync();
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => writer.BeginTransactionAsync());
+        await open.WriteEventAsync("k", "after writer dispose");
+        await store.DisposeAsync();
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => open.WriteEventAsync("k", "late"));
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => open.CommitAsync());
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => open.CheckStatusAsync());
+        Assert.Throws<ObjectDisposedException>(() => store.CreateTransactionalWriter("s", "t", Serializers.Utf8));
+
+        await using var reopened = await OpenAsync();
+        var again = await Writer(reopened).GetTransactionAsync(open.TransactionId);
+        Assert.Equal(TransactionStatus.Open, await again.CheckStatusAsync());
+        await again.CommitAsync();
+        Assert.Equal(["kept", "after writer dispose"], (await reopened.ReadEachSegmentAsync("s", "t")).Single());
+    }
 }
