@@ -24,6 +24,7 @@ internal sealed partial class StoreSimulationRun
         }
         CheckNow("reading every event");
         CheckTransactions(transactions);
+        await CheckTransactionStatusesAsync(transactions);
 
         var perNumber = new Dictionary<(string, long), Attempt>();
         var truncatedNumbers = new HashSet<(string, long)>();
@@ -104,6 +105,49 @@ internal sealed partial class StoreSimulationRun
             t.Settled = isPresent;
         }
         CheckNow("transaction check");
+    }
+
+    /// <summary>
+    /// Each begun transaction's status through <c>GetTransactionAsync</c> agrees with what its caller saw and with what is
+    /// visible: committed ones Committed; those visible Committed; completed aborts Aborted; open ones Open, or Aborted when
+    /// their stream was sealed (or an abort may have got through).
+    /// </summary>
+    private async Task CheckTransactionStatusesAsync(Dictionary<int, HashSet<int>> visible)
+    {
+        foreach (var t in _model.Transactions)
+        {
+            if (t.Id is not { } id || !_model.Streams[(t.Scope, t.Stream)].Confirmed) continue;
+            TransactionStatus status;
+            try
+            {
+                var txn = await _store!.CreateTransactionalWriter(t.Scope, t.Stream, Serializers.Utf8).GetTransactionAsync(id).WaitAsync(HangTimeout);
+                status = await txn.CheckStatusAsync().WaitAsync(HangTimeout);
+            }
+            catch (TransactionFailedException e)
+            {
+                Violation($"{t}: begun, but the reopened store does not know it ({e.Message})");
+                continue;
+            }
+            bool isVisible = visible.ContainsKey(t.Index);
+            bool sealedStream = _model.Streams[(t.Scope, t.Stream)].ObservedSealed;
+            bool ok = t.Stage switch
+            {
+                TransactionStage.Committed => status == TransactionStatus.Committed,
+                // The commit got through (visible, unless a truncation removed it since) or not (open; aborted by a seal).
+                TransactionStage.Committing => status switch
+                {
+                    TransactionStatus.Committed => isVisible || t.MaybeTruncated,
+                    TransactionStatus.Open => !isVisible,
+                    TransactionStatus.Aborted => !isVisible && sealedStream,
+                    _ => false,
+                },
+                TransactionStage.Aborted when t.AbortCompleted => status == TransactionStatus.Aborted,
+                TransactionStage.Aborted => status is TransactionStatus.Aborted or TransactionStatus.Open,
+                _ => status == TransactionStatus.Open || (sealedStream && status == TransactionStatus.Aborted),
+            };
+            if (!ok) Violation($"{t}: its status after recovery is {status}{(isVisible ? ", visible" : "")}{(sealedStream ? ", stream sealed" : "")}");
+        }
+        CheckNow("transaction status check");
     }
 
     /// <summary>A transaction event of the check's read: counted once per transaction and index.</summary>

@@ -627,6 +627,7 @@ internal sealed partial class StoreSimulationRun
         {
             var txn = await SettleAsync(_store!.CreateTransactionalWriter(stream.Scope, stream.Stream, Serializers.Utf8).BeginTransactionAsync());
             t.Stage = TransactionStage.Open;
+            t.Id = txn.TransactionId;
             var writes = Enumerable.Range(0, t.Count).Select(i => txn.WriteEventAsync(Keys[i % Keys.Length], $"x{t.Index}:{i}:{t.Count}:" + new string('p', paddings[i]))).ToList();
             await SettleAsync(Task.WhenAll(writes));
             if (choice < 6)
@@ -639,6 +640,7 @@ internal sealed partial class StoreSimulationRun
             {
                 t.Stage = TransactionStage.Aborted;
                 await SettleAsync(txn.AbortAsync());
+                t.AbortCompleted = true;
             }
         }
         catch (Exception e) when (e is IOException || e.InnerException is IOException)

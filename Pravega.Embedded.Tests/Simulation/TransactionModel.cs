@@ -36,6 +36,12 @@ internal sealed class TransactionModel(int index, string scope, string stream, i
 
     public TransactionStage Stage { get; set; } = TransactionStage.Beginning;
 
+    /// <summary>Its id, once its begin completed.</summary>
+    public Guid? Id { get; set; }
+
+    /// <summary>Its abort completed (an abort that failed may have left it open).</summary>
+    public bool AbortCompleted { get; set; }
+
     /// <summary>A truncation at the tail was called on its stream after its commit was: its events may be gone.</summary>
     public bool MaybeTruncated { get; set; }
 
