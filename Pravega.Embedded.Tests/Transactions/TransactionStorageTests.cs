@@ -212,4 +212,29 @@ public sealed class TransactionStorageTests : IDisposable
         Assert.True(WalBytes <= 1 << 20, $"the WAL kept {WalBytes} bytes of an aborted transaction"); // recycled spares included
         Assert.Empty(await store.ReadSegmentsAsync("s", "t"));
     }
+
+    [Fact(Skip = "Open transactions' events are not tiered yet: they stay in Tier-1 until commit or abort (issue: transactions, left item 1; docs/DESIGN.md 'Transactions').")]
+    public async Task A_long_open_transaction_is_tiered_so_the_mirrors_stay_within_the_bound()
+    {
+        Guid id;
+        await using (var store = await StreamStore.OpenAsync(Options(tier2: true)))
+        {
+            await store.CreateStreamAsync("s", "t", segments: 2);
+            var txn = await store.CreateTransactionalWriter("s", "t", Serializers.Utf8).BeginTransactionAsync();
+            id = txn.TransactionId;
+            for (int round = 0; round < 8; round++)
+            {
+                await TxnAsync(txn, "txn", round * 500, 500); // 4 MB in all: four times the Tier-1 bound
+                await PlainAsync(store, "plain", round * 100, 100);
+            }
+            for (int attempt = 0; attempt < 200 && WalBytes > (1 << 20) + WalFile; attempt++) await Task.Delay(50);
+            Assert.True(WalBytes <= (1 << 20) + WalFile, $"the WAL keeps {WalBytes} bytes: the open transaction's events were not tiered");
+        }
+        await using (var store = await StreamStore.OpenAsync(Options(tier2: true)))
+        {
+            await (await store.CreateTransactionalWriter("s", "t", Serializers.Utf8).GetTransactionAsync(id)).CommitAsync();
+            var read = await store.ReadSegmentsAsync("s", "t");
+            Assert.Equal(4000 + 800, read.Count);
+        }
+    }
 }
