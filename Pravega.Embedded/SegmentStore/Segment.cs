@@ -207,9 +207,6 @@ internal sealed class Segment
     /// </summary>
     public void AddMerge(in MergedRange range) => (_merges ??= []).Add(range);
 
-    /// <summary>Transaction commits whose bytes here are live and not in Tier-2 (tests, diagnostics).</summary>
-    public int MergeCount => _merges?.Count ?? 0;
-
     /// <summary>
     /// The oldest WAL file holding a live byte of this segment that is not in Tier-2 (container lock;
     /// <see cref="long.MaxValue"/>: none). Plain appends lie in the WAL in offset order, but a committed transaction's

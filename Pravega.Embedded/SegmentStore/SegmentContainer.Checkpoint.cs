@@ -28,8 +28,17 @@ internal sealed partial class SegmentContainer
         /// <summary>The segment offset the next placed entry starts at; -1 until replay reaches the live address.</summary>
         public long Offset { get; set; } = -1;
 
-        /// <summary>Whether a record at <paramref name="placement"/> places only bytes before the live ones.</summary>
-        public bool IsBefore(LogAddress placement) => Offset < 0 && Before(placement, LiveAddress);
+        /// <summary>
+        /// Whether the record at <paramref name="placement"/> is the live placement or after it: false while replay is
+        /// before it; the first time true, the walk starts at <see cref="PlacementOffset"/>.
+        /// </summary>
+        public bool Reach(LogAddress placement)
+        {
+            if (Offset >= 0) return true;
+            if (Before(placement, LiveAddress)) return false;
+            Offset = PlacementOffset;
+            return true;
+        }
     }
 
     /// <summary>Completes when the checkpoint started last (by a new WAL file or a truncation) is done (tests).</summary>
@@ -217,17 +226,14 @@ internal sealed partial class SegmentContainer
     /// </summary>
     private static void PlaceCovered(Restoring restoring, LogAddress placement, int length, LogAddress entryAddress)
     {
-        if (restoring.IsBefore(placement)) return;
-        if (restoring.Offset < 0) restoring.Offset = restoring.PlacementOffset;
+        if (!restoring.Reach(placement)) return;
         var segment = restoring.Segment;
         if (restoring.Offset >= segment.Length && segment.Length < restoring.Length)
         {
             if (restoring.Offset != segment.Length)
                 throw new StorageCorruptedException(
                     $"Segment {segment.SegmentId} of stream {segment.StreamId}: replay places an event at {restoring.Offset}, but its live bytes resume at {segment.Length}. Nothing was changed.");
-            var entry = new SegmentIndexEntry(segment.Length, length, entryAddress);
-            segment.Add(entry);
-            segment.MakeDurable(entry.End);
+            IndexReplayed(segment, length, entryAddress);
         }
         restoring.Offset += length;
     }

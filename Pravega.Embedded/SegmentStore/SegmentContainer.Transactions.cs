@@ -333,12 +333,11 @@ internal sealed partial class SegmentContainer
                     long segmentId = r.ReadInt64();
                     var range = new KeyRange(r.ReadDouble(), r.ReadDouble());
                     int count = r.ReadInt32();
-                    if (!_restoring.TryGetValue((streamId, segmentId), out var restoring) || restoring.IsBefore(address)) continue;
+                    if (!_restoring.TryGetValue((streamId, segmentId), out var restoring) || !restoring.Reach(address)) continue;
                     var placed = (entries ?? []).Where(e => range.Contains(e.Point)).ToList();
                     if (placed.Count != count)
                         throw new StorageCorruptedException(
                             $"Segment {segmentId} of stream {streamId} has live bytes from transaction {id}, but the WAL holds {placed.Count} of its {count} events there: log files the store still needed are gone. Nothing was changed.");
-                    if (restoring.Offset < 0) restoring.Offset = restoring.PlacementOffset;
                     long start = restoring.Offset;
                     long firstFile = long.MaxValue;
                     foreach (var e in placed)

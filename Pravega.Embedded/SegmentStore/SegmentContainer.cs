@@ -351,7 +351,7 @@ internal sealed partial class SegmentContainer : IAsyncDisposable
                 var append = ReplayedAppend.Read(ref r, address);
                 if (!_segments.TryGetValue((append.StreamId, append.SegmentId), out var segment))
                     throw new StorageCorruptedException($"WAL record {lsn} appends to segment {append.SegmentId} of stream {append.StreamId}, which does not exist.");
-                IndexReplayed(segment, append);
+                IndexReplayed(segment, EventHeaderSize + append.EventLength, append.EntryAddress);
                 if (!append.WriterId.IsEmpty && append.EventNumber != NoEventNumber)
                 {
                     string writerId = Encoding.ASCII.GetString(append.WriterId);
@@ -392,10 +392,10 @@ internal sealed partial class SegmentContainer : IAsyncDisposable
         else if (type is RecordType.TransactionAppend or RecordType.TransactionCommit or RecordType.TransactionAbort) ReplayCoveredTransaction(type, ref r, address);
     }
 
-    /// <summary>Indexes a replayed append's event bytes at the end of <paramref name="segment"/>, durable already.</summary>
-    private static void IndexReplayed(Segment segment, in ReplayedAppend append)
+    /// <summary>Indexes replayed segment bytes (<paramref name="length"/> at <paramref name="address"/>) at the end of <paramref name="segment"/>, durable already.</summary>
+    private static void IndexReplayed(Segment segment, int length, LogAddress address)
     {
-        var entry = new SegmentIndexEntry(segment.Length, EventHeaderSize + append.EventLength, append.EntryAddress);
+        var entry = new SegmentIndexEntry(segment.Length, length, address);
         segment.Add(entry);
         segment.MakeDurable(entry.End);
     }
