@@ -15,6 +15,13 @@ internal sealed class TempStoreDirectory : IDisposable
 
     public Task<StreamStore> OpenAsync(int walFileSize = 4 << 20) => StreamStore.OpenAsync(Options(walFileSize));
 
+    /// <summary>Deletes the checkpoints of a closed store, so that its next open replays the whole WAL.</summary>
+    public void ForgetCheckpoints()
+    {
+        foreach (string mirror in Options().Tier1Directories)
+            foreach (string file in Directory.GetFiles(mirror, "checkpoint-*.ckpt")) File.Delete(file);
+    }
+
     public void Dispose()
     {
         try

@@ -19,13 +19,6 @@ public sealed class ManualScalingTests : IDisposable
 
     private static string Event(string key, int i) => key + ":" + i.ToString("D5", CultureInfo.InvariantCulture);
 
-    /// <summary>Closes nothing: deletes the checkpoints of a closed store, so that its next open replays the whole WAL.</summary>
-    private void ForgetCheckpoints()
-    {
-        foreach (string mirror in _dir.Options().Tier1Directories)
-            foreach (string file in Directory.GetFiles(mirror, "checkpoint-*.ckpt")) File.Delete(file);
-    }
-
     private static async Task<List<(long Id, KeyRange Range)>> ActiveAsync(StreamStore store, string stream = "t") =>
         [.. (await store.Streams.GetActiveSegmentsAsync("s", stream)).Select(r => (r.SegmentId, r.KeyRange))];
 
@@ -68,7 +61,7 @@ public sealed class ManualScalingTests : IDisposable
             var tail = (await store.Streams.GetStreamInfoAsync("s", "t")).Tail;
             Assert.Equal([Id(1, 3), Id(2, 4)], tail.Positions.Keys.Order());
         }
-        if (!fromCheckpoint) ForgetCheckpoints();
+        if (!fromCheckpoint) _dir.ForgetCheckpoints();
 
         await using (var store = await _dir.OpenAsync())
         {
@@ -175,7 +168,7 @@ public sealed class ManualScalingTests : IDisposable
             for (int n = 5; n < 10; n++) Assert.Equal(WriteResult.Duplicate, await writer.WriteEventAsync("k" + n, "again", n));
             for (int n = 10; n < 20; n++) Assert.Equal(WriteResult.Written, await writer.WriteEventAsync("k" + n, "e" + n, n));
         }
-        ForgetCheckpoints();
+        _dir.ForgetCheckpoints();
         await using (var store = await _dir.OpenAsync())
         {
             await using var writer = store.CreateEventWriter("s", "t", Serializers.Utf8, options);
@@ -480,7 +473,7 @@ public sealed class ManualScalingTests : IDisposable
             Assert.Equal([Id(1, 1), Id(2, 3), Id(2, 4)], stream.AllSegments.Select(x => x.SegmentId).Order());
             lock (store.Runtime.Container.Lock) Assert.Equal(3, store.Runtime.Container.AllSegments.Count());
         }
-        if (!fromCheckpoint) ForgetCheckpoints();
+        if (!fromCheckpoint) _dir.ForgetCheckpoints();
         await using (var store = await _dir.OpenAsync())
         {
             Assert.Equal([Id(1, 1), Id(2, 3), Id(2, 4)], store.Runtime.Controller.GetStream("s", "t").AllSegments.Select(x => x.SegmentId).Order());
@@ -604,7 +597,7 @@ public sealed class ManualScalingTests : IDisposable
             await store.Streams.UpdateStreamAsync("s", "t", new StreamConfiguration { ScalingPolicy = ScalingPolicy.Fixed(2) }); // and back
             await writer.WriteEventAsync("k", "fixed again");
         }
-        ForgetCheckpoints();
+        _dir.ForgetCheckpoints();
         await using (var store = await _dir.OpenAsync())
         {
             Assert.Equal([(Id(3, 8), new KeyRange(0, 0.5)), (Id(3, 9), new KeyRange(0.5, 1))], await ActiveAsync(store));

@@ -26,12 +26,6 @@ public sealed class TransactionStorageTests : IDisposable
 
     private long WalBytes => DiskUsage.Bytes(Options(false).Tier1Directories[0], "wal-*");
 
-    private void ForgetCheckpoints()
-    {
-        foreach (string mirror in Options(false).Tier1Directories)
-            foreach (string file in Directory.GetFiles(mirror, "checkpoint-*.ckpt")) File.Delete(file);
-    }
-
     private static string Event(string tag, int i) => tag + ":" + i.ToString("D6", CultureInfo.InvariantCulture) + ":" + new string('x', 1000);
 
     private static async Task PlainAsync(StreamStore store, string tag, int from, int count)
@@ -85,7 +79,7 @@ public sealed class TransactionStorageTests : IDisposable
             Assert.Empty(await store.ReadSegmentsAsync("s", "t"));
             Assert.True(WalBytes > 800 * 1000, $"the WAL kept {WalBytes} bytes; the open transaction's 800 kB are in it");
         }
-        if (!fromCheckpoint) ForgetCheckpoints();
+        if (!fromCheckpoint) _dir.ForgetCheckpoints();
 
         await using (var store = await StreamStore.OpenAsync(Options(tier2: false)))
         {
@@ -118,7 +112,7 @@ public sealed class TransactionStorageTests : IDisposable
             await store.Runtime.Container.CheckpointAsync(CancellationToken.None);
             Assert.Equal(1210, (await store.ReadSegmentsAsync("s", "t")).Count);
         }
-        if (!fromCheckpoint) ForgetCheckpoints();
+        if (!fromCheckpoint) _dir.ForgetCheckpoints();
         await using (var store = await StreamStore.OpenAsync(Options(tier2: false)))
         {
             var events = (await store.ReadEachSegmentAsync("s", "t")).SelectMany(e => e).ToList();
@@ -155,7 +149,7 @@ public sealed class TransactionStorageTests : IDisposable
             await store.Streams.TruncateStreamAsync("s", "t", new StreamCut("s", "t", new Dictionary<long, long> { [segment] = e.EventPointer!.Offset }));
             await store.Runtime.Container.CheckpointAsync(CancellationToken.None);
         }
-        if (!fromCheckpoint) ForgetCheckpoints();
+        if (!fromCheckpoint) _dir.ForgetCheckpoints();
 
         await using (var store = await StreamStore.OpenAsync(Options(tier2: false)))
         {

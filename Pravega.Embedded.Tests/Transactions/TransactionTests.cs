@@ -25,12 +25,6 @@ public sealed class TransactionTests : IDisposable
             Tier2Directory = tier2 is null ? null : Path.Combine(_dir.Root, tier2),
         });
 
-    private void ForgetCheckpoints()
-    {
-        foreach (string mirror in _dir.Options().Tier1Directories)
-            foreach (string file in Directory.GetFiles(mirror, "checkpoint-*.ckpt")) File.Delete(file);
-    }
-
     private static string Event(string key, int i) => key + ":" + i.ToString("D5", CultureInfo.InvariantCulture);
 
     private static ITransactionalEventStreamWriter<string> Writer(StreamStore store, TimeSpan? timeout = null, string? writerId = null) =>
@@ -193,7 +187,7 @@ public sealed class TransactionTests : IDisposable
             (open, committed, aborted) = (o.TransactionId, c.TransactionId, a.TransactionId);
             _clock.Advance(TimeSpan.FromSeconds(9)); // almost timed out: the reopen gives it a full timeout again
         }
-        if (!fromCheckpoint) ForgetCheckpoints();
+        if (!fromCheckpoint) _dir.ForgetCheckpoints();
 
         await using (var store = await OpenAsync())
         {
