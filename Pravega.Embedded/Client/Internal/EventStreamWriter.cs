@@ -23,9 +23,9 @@ internal sealed class EventStreamWriter<T> : IEventStreamWriter<T>
     private readonly ISerializer<T> _serializer;
     private readonly object _writeLock = new();
     private readonly object _ackLock = new();
+    private readonly AppendQueue _queue;
     private ArrayBufferWriter<byte> _buffer = new(256);
     private StreamState? _state;
-    private Task? _appended; // completes when every write called so far is appended (null: all are)
     private long _ackBatch;
     private Task<WriteResult>? _ackTask;
     private long _lastLsn;
@@ -38,6 +38,7 @@ internal sealed class EventStreamWriter<T> : IEventStreamWriter<T>
         _stream = stream;
         _serializer = serializer;
         WriterId = options?.WriterId ?? runtime.NewIds().ToString("N");
+        _queue = new AppendQueue(runtime.Container.Log, _writeLock);
     }
 
     public string WriterId { get; }
@@ -55,7 +56,8 @@ internal sealed class EventStreamWriter<T> : IEventStreamWriter<T>
 
     /// <summary>
     /// Serializes the event at the call and appends it at once when the log has room and no earlier call of this
-    /// writer is still waiting for room; otherwise the append is queued behind the earlier calls (call order holds).
+    /// writer is still waiting for room; otherwise the append is queued behind the earlier calls (call order holds,
+    /// <see cref="AppendQueue"/>).
     /// </summary>
     /// <remarks>
     /// Once queued (past this writer's ordering point), a write is appended in its place whatever happens to
@@ -79,17 +81,18 @@ internal sealed class EventStreamWriter<T> : IEventStreamWriter<T>
                 if (bytes.Length > MaxEventSize || bytes.Length > _runtime.Container.MaxEventSize(WriterId.Length))
                     throw new ArgumentException($"The serialized event is {bytes.Length} bytes; the limit is {MaxEventSize} bytes.", nameof(evt));
                 double point = KeySpace.Point(routingKey);
-                // Without a token: a wait for room that is not taken must not stay registered on the caller's token.
-                var room = _runtime.Container.Log.WaitForCapacityAsync(CancellationToken.None);
-                if (_appended is null && room.IsCompletedSuccessfully)
+                if (_queue.CanAppendNow)
                 {
                     long lsn = Append(stream, point, bytes, eventNumber, out bool duplicate);
                     return Acknowledge(lsn, duplicate, ct);
                 }
-                var appended = new TaskCompletionSource(_runtime.Container.Log.CompletionOptions);
-                var previous = _appended;
-                _appended = appended.Task;
-                var queued = AppendLaterAsync(previous, appended, stream, point, bytes.ToArray(), eventNumber);
+                var copy = bytes.ToArray();
+                var queued = AppendLaterAsync(_queue.Enqueue(() =>
+                {
+                    ThrowIfDisposed();
+                    long lsn = Append(stream, point, copy, eventNumber, out bool duplicate);
+                    return (lsn, duplicate);
+                }));
                 return ct.CanBeCanceled ? queued.WaitAsync(ct) : queued;
             }
         }
@@ -100,41 +103,23 @@ internal sealed class EventStreamWriter<T> : IEventStreamWriter<T>
     }
 
     /// <summary>
-    /// A queued write: after the earlier ones, when the log has room, it is appended; not cancellable (see
-    /// <see cref="WriteAsync"/>). It fails only for what fails every later write too (the stream sealed or deleted,
-    /// the log failed, the writer or store disposed), so no later write of this writer gets in after a gap.
+    /// A queued write (<see cref="AppendQueue"/>), acknowledged once appended. It fails only for what fails every later
+    /// write too (the stream sealed or deleted, the log failed, the writer or store disposed), so no later write of this
+    /// writer gets in after a gap.
     /// </summary>
-    private async Task<WriteResult> AppendLaterAsync(Task? previous, TaskCompletionSource appended, StreamState stream,
-                                                     double point, byte[] bytes, long eventNumber)
+    private async Task<WriteResult> AppendLaterAsync(Task<(long Lsn, bool Duplicate)> appended)
     {
-        long lsn;
-        bool duplicate;
+        (long Lsn, bool Duplicate) append;
         try
         {
-            if (previous is not null) await previous.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-            ValueTask room;
-            while (!(room = _runtime.Container.Log.WaitForCapacityAsync(CancellationToken.None)).IsCompletedSuccessfully)
-                await room.ConfigureAwait(false);
-            lock (_writeLock)
-            {
-                ThrowIfDisposed();
-                lsn = Append(stream, point, bytes, eventNumber, out duplicate);
-            }
+            append = await appended.ConfigureAwait(false);
         }
         catch (PravegaException)
         {
             await _runtime.Controller.WhenObservedDurableAsync(CancellationToken.None).ConfigureAwait(false); // see WriteAsync
             throw;
         }
-        finally
-        {
-            lock (_writeLock)
-            {
-                if (ReferenceEquals(_appended, appended.Task)) _appended = null;
-            }
-            appended.TrySetResult();
-        }
-        return await Acknowledge(lsn, duplicate, CancellationToken.None).ConfigureAwait(false);
+        return await Acknowledge(append.Lsn, append.Duplicate, CancellationToken.None).ConfigureAwait(false);
     }
 
     /// <summary>Appends serialized bytes (writer lock held); returns the LSN whose durability acknowledges them.</summary>

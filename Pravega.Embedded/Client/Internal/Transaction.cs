@@ -16,9 +16,9 @@ internal sealed class Transaction<T> : ITransaction<T>
     private readonly StreamState _stream;
     private readonly TransactionState _state;
     private readonly ISerializer<T> _serializer;
-    private readonly Lock _writeLock = new();
+    private readonly object _writeLock = new();
+    private readonly AppendQueue _queue;
     private ArrayBufferWriter<byte> _buffer = new(256);
-    private Task? _appended; // completes when every write called so far is appended (null: all are)
 
     public Transaction(StoreRuntime runtime, StreamState stream, TransactionState state, ISerializer<T> serializer)
     {
@@ -26,6 +26,7 @@ internal sealed class Transaction<T> : ITransaction<T>
         _stream = stream;
         _state = state;
         _serializer = serializer;
+        _queue = new AppendQueue(runtime.Container.Log, _writeLock);
     }
 
     public Guid TransactionId => _state.Id;
@@ -34,7 +35,7 @@ internal sealed class Transaction<T> : ITransaction<T>
 
     /// <summary>
     /// Serializes the event at the call and appends it at once when the log has room and no earlier write of this handle
-    /// waits for room; otherwise behind the earlier ones (call order holds, as for a writer).
+    /// waits for room; otherwise behind the earlier ones (call order holds, as for a writer: <see cref="AppendQueue"/>).
     /// </summary>
     public Task WriteEventAsync(string routingKey, T evt, CancellationToken ct = default)
     {
@@ -51,11 +52,13 @@ internal sealed class Transaction<T> : ITransaction<T>
                 if (bytes.Length > EventStreamWriter<T>.MaxEventSize || bytes.Length > Container.MaxTransactionEventSize)
                     throw new ArgumentException($"The serialized event is {bytes.Length} bytes; the limit is {EventStreamWriter<T>.MaxEventSize} bytes.", nameof(evt));
                 double point = KeySpace.Point(routingKey);
-                var room = Container.Log.WaitForCapacityAsync(CancellationToken.None);
-                if (_appended is null && room.IsCompletedSuccessfully) return Container.Log.WhenDurableAsync(Append(point, bytes), ct);
-                var appended = new TaskCompletionSource(Container.Log.CompletionOptions);
-                var queued = AppendLaterAsync(_appended, appended, point, bytes.ToArray());
-                _appended = appended.Task;
+                if (_queue.CanAppendNow) return Container.Log.WhenDurableAsync(Append(point, bytes), ct);
+                var copy = bytes.ToArray();
+                var queued = DurableAsync(_queue.Enqueue(() =>
+                {
+                    _runtime.ThrowIfDisposed();
+                    return Append(point, copy);
+                }));
                 return ct.CanBeCanceled ? queued.WaitAsync(ct) : queued;
             }
         }
@@ -65,32 +68,9 @@ internal sealed class Transaction<T> : ITransaction<T>
         }
     }
 
-    /// <summary>A write queued behind earlier ones or for room in the log; appended in its place whatever the caller's token does.</summary>
-    private async Task AppendLaterAsync(Task? previous, TaskCompletionSource appended, double point, byte[] bytes)
-    {
-        long lsn;
-        try
-        {
-            if (previous is not null) await previous.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-            ValueTask room;
-            while (!(room = Container.Log.WaitForCapacityAsync(CancellationToken.None)).IsCompletedSuccessfully)
-                await room.ConfigureAwait(false);
-            lock (_writeLock)
-            {
-                _runtime.ThrowIfDisposed();
-                lsn = Append(point, bytes);
-            }
-        }
-        finally
-        {
-            lock (_writeLock)
-            {
-                if (ReferenceEquals(_appended, appended.Task)) _appended = null;
-            }
-            appended.TrySetResult();
-        }
-        await Container.Log.WhenDurableAsync(lsn, CancellationToken.None).ConfigureAwait(false);
-    }
+    /// <summary>A queued write, complete once appended and durable.</summary>
+    private async Task DurableAsync(Task<long> appended) =>
+        await Container.Log.WhenDurableAsync(await appended.ConfigureAwait(false), CancellationToken.None).ConfigureAwait(false);
 
     /// <summary>Appends serialized bytes to the transaction (write lock held) and renews its lease.</summary>
     private long Append(double point, ReadOnlySpan<byte> bytes)
@@ -102,16 +82,10 @@ internal sealed class Transaction<T> : ITransaction<T>
         return lsn;
     }
 
-    /// <summary>Every write of this handle called before, appended (queued ones included).</summary>
-    private Task Appended()
-    {
-        lock (_writeLock) return _appended ?? Task.CompletedTask;
-    }
-
     public async Task FlushAsync(CancellationToken ct = default)
     {
         _runtime.ThrowIfDisposed();
-        await Appended().WaitAsync(ct).ConfigureAwait(false);
+        await _queue.Appended.WaitAsync(ct).ConfigureAwait(false);
         long lsn;
         lock (Container.Lock)
         {
@@ -131,7 +105,7 @@ internal sealed class Transaction<T> : ITransaction<T>
     public async Task CommitAsync(CancellationToken ct = default)
     {
         _runtime.ThrowIfDisposed();
-        await Appended().WaitAsync(ct).ConfigureAwait(false);
+        await _queue.Appended.WaitAsync(ct).ConfigureAwait(false);
         long lsn;
         lock (Container.Lock)
         {
