@@ -424,4 +424,18 @@ public sealed class TransactionTests : IDisposable
         await again.CommitAsync();
         Assert.Equal(["kept", "after writer dispose"], (await reopened.ReadEachSegmentAsync("s", "t")).Single());
     }
+
+    [Fact]
+    public async Task A_commit_right_after_writes_queued_for_room_in_the_log_includes_all_of_them_in_order()
+    {
+        await using var store = await StreamStore.OpenAsync(_dir.Options() with { TimeProvider = _clock, WalMaxPendingBytes = 64 << 10 });
+        await store.CreateStreamAsync("s", "t", segments: 1);
+        var txn = await Writer(store).BeginTransactionAsync();
+        var payload = new string('x', 1000);
+        var writes = Enumerable.Range(0, 2000).Select(i => txn.WriteEventAsync("k", Event("q", i) + payload)).ToList(); // 2 MB: most wait for room
+        await txn.CommitAsync();
+        await Task.WhenAll(writes);
+        var read = (await SegmentsAsync(store)).Single();
+        Assert.Equal(Enumerable.Range(0, 2000).Select(i => Event("q", i) + payload), read);
+    }
 }
