@@ -100,9 +100,17 @@ public sealed class SegmentReaderTests : IAsyncLifetime
         var lengths = new LengthSerializer();
         long total = ReadAll(lengths, end); // warm up (JIT)
 
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 100; i++) total += ReadAll(lengths, end);
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        // The runtime itself may allocate on this thread once while it tiers up or replaces a method on the stack
+        // (timing-dependent, seen on slow machines); an allocation per read shows in every round, so the best of a
+        // few rounds of 100 reads must be zero.
+        long least = long.MaxValue;
+        for (int round = 0; round < 5 && least > 0; round++)
+        {
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            for (int i = 0; i < 100; i++) total += ReadAll(lengths, end);
+            least = Math.Min(least, GC.GetAllocatedBytesForCurrentThread() - before);
+        }
+        Assert.Equal(0, least);
         Assert.True(total > 0);
     }
 
