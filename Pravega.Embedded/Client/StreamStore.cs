@@ -127,6 +127,11 @@ public sealed partial class StreamStore : IStreamStore
             List<TransactionState> open;
             lock (container.Lock) open = [.. container.OpenTransactions];
             foreach (var t in open) leases.Track(t); // a full timeout from now (API.md)
+            lock (container.Lock)
+            {
+                // A byte stream's bytes after its last flush are gone with their writer: the stream ends at that flush.
+                foreach (var unit in container.OpenByteUnits.ToList()) container.AbortTransaction(unit, AbortReason.Requested);
+            }
             retention.Start();
             autoScaler.Start();
             return store;
@@ -194,12 +199,22 @@ public sealed partial class StreamStore : IStreamStore
     }
 
     /// <inheritdoc/>
-    public ByteStreamWriter CreateByteStreamWriter(string scope, string stream) =>
-        throw new NotSupportedException("Byte streams are not implemented yet (issue: byte streams).");
+    public ByteStreamWriter CreateByteStreamWriter(string scope, string stream)
+    {
+        NameValidator.ValidateName(scope, nameof(scope));
+        NameValidator.ValidateName(stream, nameof(stream));
+        _runtime.ThrowIfDisposed();
+        return new ByteStreamWriter(_runtime, scope, stream);
+    }
 
     /// <inheritdoc/>
-    public ByteStreamReader CreateByteStreamReader(string scope, string stream) =>
-        throw new NotSupportedException("Byte streams are not implemented yet (issue: byte streams).");
+    public ByteStreamReader CreateByteStreamReader(string scope, string stream)
+    {
+        NameValidator.ValidateName(scope, nameof(scope));
+        NameValidator.ValidateName(stream, nameof(stream));
+        _runtime.ThrowIfDisposed();
+        return new ByteStreamReader(_runtime, scope, stream);
+    }
 
     /// <inheritdoc/>
     public Task<IStateSynchronizer<TState, TUpdate>> CreateStateSynchronizerAsync<TState, TUpdate>(

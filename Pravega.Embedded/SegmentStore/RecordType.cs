@@ -32,4 +32,7 @@ internal enum RecordType : byte
 
     /// <summary>Checkpoint only: a transaction that is open, or finished and still remembered.</summary>
     TransactionState = 10,
+
+    /// <summary>A chunk of a byte stream's bytes in an open flush unit (a transaction whose commit places them unframed).</summary>
+    TransactionBytes = 11,
 }

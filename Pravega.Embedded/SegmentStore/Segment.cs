@@ -18,6 +18,7 @@ internal sealed class Segment
     private long _tieredLength;
     private volatile bool _sealedDurable;
     private volatile bool _deleted;
+    private volatile bool _holdsBytes;
     private volatile TierView? _view;
 
     /// <param name="streamId">The stream's internal id.</param>
@@ -67,6 +68,17 @@ internal sealed class Segment
     /// read, so a commit wakes only the readers of the segments it touched.
     /// </summary>
     public DataSignal Signal { get; } = new();
+
+    /// <summary>
+    /// The segment holds a byte stream's bytes, not events (set under the container lock by the first byte commit placed in
+    /// it, or by restore; read lock-free): no event framing, every offset is a boundary, and event reads and appends are
+    /// refused.
+    /// </summary>
+    public bool HoldsBytes
+    {
+        get => _holdsBytes;
+        set => _holdsBytes = value;
+    }
 
     /// <summary>Length including appends not yet durable (container lock).</summary>
     public long Length { get; private set; }
@@ -162,7 +174,8 @@ internal sealed class Segment
     }
 
     /// <summary>
-    /// True when an event starts at <paramref name="offset"/> or it is the durable end; null when only Tier-2 can tell
+    /// True when an event starts at <paramref name="offset"/> (any offset of a segment that <see cref="HoldsBytes"/>) or it
+    /// is the durable end; null when only Tier-2 can tell
     /// (the offset is tiered and the index no longer holds it). Meant for offsets at or above
     /// <see cref="AcceptedStartOffset"/> (index entries below the start may be gone).
     /// </summary>
@@ -171,6 +184,7 @@ internal sealed class Segment
         long durable = DurableLength;
         if (offset == durable) return true;
         if (offset < 0 || offset > durable) return false;
+        if (HoldsBytes) return true;
         if (Search(offset, out var entry)) return entry.Offset == offset;
         return offset < TieredLength ? null : false;
     }
@@ -186,6 +200,7 @@ internal sealed class Segment
         if (offset <= floor) return floor;
         long durable = DurableLength;
         if (offset >= durable) return durable;
+        if (HoldsBytes) return offset;
         if (Search(offset, out var entry)) return Math.Max(floor, entry.Offset);
         return offset < TieredLength && View is { } view ? Math.Max(floor, view.KnownBoundaryAtOrBefore(offset)) : floor;
     }
@@ -281,6 +296,16 @@ internal sealed class Segment
         Volatile.Write(ref _durableLength, liveOffset);
         AcceptedTieredLength = tieredLength;
         Volatile.Write(ref _tieredLength, tieredLength);
+    }
+
+    /// <summary>
+    /// Replay from a checkpoint met the entry holding a byte stream's live start (a truncation inside a chunk): indexing
+    /// resumes at that entry's start, below the live start, so that the entry is indexed whole (replay only).
+    /// </summary>
+    public void ResumeAt(long offset)
+    {
+        Length = offset;
+        Volatile.Write(ref _durableLength, offset);
     }
 
     private bool Search(long offset, out SegmentIndexEntry entry) => _index.TryFind(offset, out entry);

@@ -11,6 +11,9 @@ namespace Pravega.Embedded.SegmentStore;
 /// </summary>
 internal sealed partial class SegmentContainer
 {
+    /// <summary>SegmentState flag: the segment holds a byte stream's bytes.</summary>
+    private const byte SegmentFlagHoldsBytes = 1;
+
     private readonly Dictionary<(long StreamId, long SegmentId), Restoring> _restoring = [];
     private long _checkpointLsn;
     private readonly SemaphoreSlim _checkpointGate = new(1, 1);
@@ -136,7 +139,7 @@ internal sealed partial class SegmentContainer
         {
             if (!segment.TryFindLivePlacement(out var live, out long placementOffset)) live = new LogAddress(-1, 0);
             firstLiveFile = Math.Min(firstLiveFile, segment.OldestUntieredFile);
-            var record = new byte[1 + (8 * 4) + 8 + 4 + 8 + 8];
+            var record = new byte[1 + (8 * 4) + 8 + 4 + 8 + 8 + 1];
             var w = new RecordWriter(record);
             w.WriteByte((byte)RecordType.SegmentState);
             w.WriteInt64(streamId);
@@ -147,6 +150,7 @@ internal sealed partial class SegmentContainer
             w.WriteInt32(live.Position);
             w.WriteInt64(segment.AcceptedTieredLength);
             w.WriteInt64(placementOffset);
+            w.WriteByte(segment.HoldsBytes ? SegmentFlagHoldsBytes : (byte)0);
             records.Add(record);
         }
         foreach (var ((streamId, writerId), writer) in _writers.OrderBy(p => p.Key.StreamId).ThenBy(p => p.Key.WriterId, StringComparer.Ordinal))
@@ -185,10 +189,12 @@ internal sealed partial class SegmentContainer
                     long tiered = r.Remaining >= 8 ? r.ReadInt64() : 0; // checkpoints before tiering end here
                     long liveStart = Math.Max(start, tiered);
                     long placementOffset = r.Remaining >= 8 ? r.ReadInt64() : liveStart; // and before transactions here
+                    byte flags = r.Remaining >= 1 ? r.ReadByte() : (byte)0; // and before byte streams here
                     if (!_segments.TryGetValue((streamId, segmentId), out var segment) || start > length || tiered > length
                         || start != segment.AcceptedStartOffset || placementOffset > liveStart)
                         throw new StorageCorruptedException($"The checkpoint at LSN {checkpoint.Lsn} describes segment {segmentId} of stream {streamId} inconsistently.");
                     segment.RestoreFrom(liveStart, tiered);
+                    segment.HoldsBytes = (flags & SegmentFlagHoldsBytes) != 0;
                     if (length > liveStart) _restoring.Add((streamId, segmentId), new Restoring(segment, length, live, placementOffset));
                     break;
                 }
@@ -228,6 +234,8 @@ internal sealed partial class SegmentContainer
     {
         if (!restoring.Reach(placement)) return;
         var segment = restoring.Segment;
+        if (segment.HoldsBytes && restoring.Offset < segment.Length && restoring.Offset + length > segment.Length && segment.Length < restoring.Length)
+            segment.ResumeAt(restoring.Offset); // a byte stream truncated inside this chunk: its live bytes start in it
         if (restoring.Offset >= segment.Length && segment.Length < restoring.Length)
         {
             if (restoring.Offset != segment.Length)

@@ -12,7 +12,9 @@ namespace Pravega.Embedded.SegmentStore;
 /// <remarks>
 /// Records (docs/FORMAT.md, 6-10): begin <c>[u8 6][i64 stream][16 id][i64 timeout ticks][u8 w][writer id]</c>; event
 /// <c>[u8 7][16 id][f64 point][i32 length][event]</c>; commit <c>[u8 8][16 id][i64 stream][i32 n]</c> then n times
-/// <c>[i64 segment][f64 low][f64 high][i32 events]</c>; abort <c>[u8 9][16 id][u8 reason]</c>.
+/// <c>[i64 segment][f64 low][f64 high][i32 events]</c>; abort <c>[u8 9][16 id][u8 reason]</c>. A byte stream's flush
+/// unit (docs/DESIGN.md, "Byte streams") is a transaction too: its begin record ends with flags (bit 0), and its bytes are
+/// records <c>[u8 11][16 id][i32 length][bytes]</c> placed without event framing.
 /// </remarks>
 internal sealed partial class SegmentContainer
 {
@@ -20,6 +22,13 @@ internal sealed partial class SegmentContainer
     public const int RememberedTransactions = 4096;
 
     private const int TransactionAppendHeaderSize = 1 + 16 + 8;
+    private const int UnitBytesHeaderSize = 1 + 16 + 4;
+
+    /// <summary>The key-space point of a flush unit's chunks: a byte stream has one segment, holding the whole key space.</summary>
+    private const double ByteUnitPoint = 0.5;
+
+    /// <summary>Begin-record flag: a byte stream's flush unit.</summary>
+    private const byte TransactionFlagBytes = 1;
 
     private readonly Dictionary<Guid, TransactionState> _transactions = [];
     private readonly Queue<Guid> _finished = new();
@@ -33,8 +42,14 @@ internal sealed partial class SegmentContainer
     /// <summary>A transaction that is open or still remembered (container lock).</summary>
     public bool TryGetTransaction(Guid id, out TransactionState transaction) => _transactions.TryGetValue(id, out transaction!);
 
-    /// <summary>The open transactions (container lock): their leases restart when the store opens.</summary>
-    public IEnumerable<TransactionState> OpenTransactions => _transactions.Values.Where(t => t.Phase == TransactionPhase.Open);
+    /// <summary>Largest chunk of bytes one record of a byte stream's flush unit can hold.</summary>
+    public int MaxUnitChunkSize => Log.MaxPayloadSize - UnitBytesHeaderSize;
+
+    /// <summary>The open transactions (container lock): their leases restart when the store opens. Flush units are not among them.</summary>
+    public IEnumerable<TransactionState> OpenTransactions => _transactions.Values.Where(t => t.Phase == TransactionPhase.Open && !t.IsByteUnit);
+
+    /// <summary>Flush units of byte streams left open by a crash (container lock): their writer is gone, and they are aborted at open.</summary>
+    public IEnumerable<TransactionState> OpenByteUnits => _transactions.Values.Where(t => t.Phase == TransactionPhase.Open && t.IsByteUnit);
 
     /// <summary>The oldest WAL file an open transaction's events are in (container lock; <see cref="long.MaxValue"/>: none).</summary>
     public long OldestOpenTransactionFile
@@ -48,11 +63,16 @@ internal sealed partial class SegmentContainer
     }
 
     /// <summary>Begins a transaction on a stream the caller checked (container lock). Durable once its <see cref="TransactionState.BeginLsn"/> is.</summary>
-    public TransactionState BeginTransaction(long streamId, Guid id, string? writerId, TimeSpan timeout)
+    /// <param name="streamId">The stream.</param>
+    /// <param name="id">The transaction's id.</param>
+    /// <param name="writerId">The writer id of the writer beginning it, if any.</param>
+    /// <param name="timeout">Its lease (ignored for a flush unit: it has none).</param>
+    /// <param name="byteUnit">A byte stream's flush unit: its bytes are placed without event framing (<see cref="AppendToByteUnit"/>).</param>
+    public TransactionState BeginTransaction(long streamId, Guid id, string? writerId, TimeSpan timeout, bool byteUnit = false)
     {
         if (_transactions.ContainsKey(id)) throw new InvalidOperationException($"Transaction id {id} is in use.");
-        var state = (streamId, id, writerId, timeout.Ticks);
-        int length = 1 + 8 + 16 + 8 + 1 + (writerId?.Length ?? 0);
+        var state = (streamId, id, writerId, timeout.Ticks, Flags: byteUnit ? TransactionFlagBytes : (byte)0);
+        int length = 1 + 8 + 16 + 8 + 1 + (writerId?.Length ?? 0) + 1;
         long lsn = Log.Append(length, state, static (destination, s) =>
         {
             var w = new RecordWriter(destination);
@@ -62,8 +82,9 @@ internal sealed partial class SegmentContainer
             w.WriteInt64(s.Ticks);
             w.WriteByte((byte)(s.writerId?.Length ?? 0));
             if (s.writerId is not null) w.Advance(Encoding.ASCII.GetBytes(s.writerId, destination[w.Written..]));
+            w.WriteByte(s.Flags);
         }, out _);
-        var transaction = new TransactionState(id, streamId, writerId, timeout) { BeginLsn = lsn };
+        var transaction = new TransactionState(id, streamId, writerId, timeout) { BeginLsn = lsn, IsByteUnit = byteUnit };
         _transactions.Add(id, transaction);
         return transaction;
     }
@@ -81,6 +102,30 @@ internal sealed partial class SegmentContainer
         transaction.Add(new TransactionEntry(point, EventHeaderSize + evt.Length, address with { Position = address.Position + TransactionAppendHeaderSize }), lsn);
         return lsn;
     }
+
+    /// <summary>
+    /// Appends a chunk of a byte stream's bytes to an open flush unit (container lock; at most <see cref="MaxUnitChunkSize"/>).
+    /// Returns the LSN whose durability makes it durable in the unit; its commit places the unit's chunks in order.
+    /// </summary>
+    /// <exception cref="TransactionFailedException">The unit is not open (its stream was sealed).</exception>
+    public long AppendToByteUnit(TransactionState unit, ReadOnlySpan<byte> bytes)
+    {
+        if (!unit.IsByteUnit) throw new InvalidOperationException($"Transaction {unit.Id} is not a byte stream's flush unit.");
+        RequireOpen(unit, "write to");
+        var state = new TransactionAppendState(unit.Id, ByteUnitPoint, bytes);
+        long lsn = Log.Append(UnitBytesHeaderSize + bytes.Length, state, WriteUnitBytes, out var address);
+        unit.Add(new TransactionEntry(ByteUnitPoint, bytes.Length, address with { Position = address.Position + UnitBytesHeaderSize }), lsn);
+        return lsn;
+    }
+
+    private static readonly PayloadWriter<TransactionAppendState> WriteUnitBytes = static (destination, s) =>
+    {
+        var w = new RecordWriter(destination);
+        w.WriteByte((byte)RecordType.TransactionBytes);
+        w.WriteGuid(s.Id);
+        w.WriteInt32(s.Event.Length);
+        w.WriteBytes(s.Event);
+    };
 
     private readonly ref struct TransactionAppendState(Guid id, double point, ReadOnlySpan<byte> evt)
     {
@@ -122,6 +167,7 @@ internal sealed partial class SegmentContainer
             }
             else counts[t]++;
         }
+        foreach (var target in targets) RequireKind(transaction, target.Segment);
         var state = (transaction.Id, transaction.StreamId, targets, counts);
         long lsn = Log.Append(1 + 16 + 8 + 4 + (targets.Count * (8 + 8 + 8 + 4)), state, static (destination, s) =>
         {
@@ -138,10 +184,22 @@ internal sealed partial class SegmentContainer
                 w.WriteInt32(s.counts[i]);
             }
         }, out var address);
-        Place(entries, targets, address, lsn);
+        Place(transaction, targets, address, lsn);
         transaction.Finish(TransactionPhase.Committed, lsn);
         Remember(transaction);
         return lsn;
+    }
+
+    /// <summary>
+    /// A segment holds events or a byte stream's bytes, never both: the first commit or append decides, and the other kind
+    /// is refused before anything is written.
+    /// </summary>
+    private static void RequireKind(TransactionState transaction, Segment segment)
+    {
+        if (transaction.IsByteUnit == segment.HoldsBytes || (transaction.IsByteUnit && segment.Length == 0)) return;
+        throw new InvalidOperationException(transaction.IsByteUnit
+            ? $"Stream {segment.Scope}/{segment.Stream} holds events; bytes cannot be written to it as a byte stream."
+            : $"Stream {segment.Scope}/{segment.Stream} is a byte stream; events cannot be committed into it.");
     }
 
     /// <summary>
@@ -149,11 +207,13 @@ internal sealed partial class SegmentContainer
     /// whose range holds its point, each target's entries together. With <paramref name="lsn"/> 0 (replay) they are durable
     /// at once; otherwise readable once that LSN is.
     /// </summary>
-    private void Place(List<TransactionEntry> entries, IReadOnlyList<TransactionTarget> targets, LogAddress commitAddress, long lsn)
+    private void Place(TransactionState transaction, IReadOnlyList<TransactionTarget> targets, LogAddress commitAddress, long lsn)
     {
+        var entries = transaction.Entries;
         foreach (var target in targets)
         {
             var segment = target.Segment;
+            if (transaction.IsByteUnit) segment.HoldsBytes = true;
             long start = segment.Length;
             long firstFile = long.MaxValue;
             foreach (var e in entries)
@@ -218,9 +278,17 @@ internal sealed partial class SegmentContainer
         throw new TransactionFailedException($"Cannot {what} transaction {transaction.Id}: it was {state}.");
     }
 
-    /// <summary>A finished transaction is remembered; beyond <see cref="RememberedTransactions"/> the oldest are forgotten.</summary>
+    /// <summary>
+    /// A finished transaction is remembered; beyond <see cref="RememberedTransactions"/> the oldest are forgotten. A flush
+    /// unit is forgotten at once: no one asks for its status.
+    /// </summary>
     private void Remember(TransactionState transaction)
     {
+        if (transaction.IsByteUnit)
+        {
+            _transactions.Remove(transaction.Id);
+            return;
+        }
         _finished.Enqueue(transaction.Id);
         while (_finished.Count > RememberedTransactions) _transactions.Remove(_finished.Dequeue());
     }
@@ -237,14 +305,20 @@ internal sealed partial class SegmentContainer
                 var id = r.ReadGuid();
                 var timeout = TimeSpan.FromTicks(r.ReadInt64());
                 var writer = r.ReadBytes(r.ReadByte());
+                byte flags = r.Remaining >= 1 ? r.ReadByte() : (byte)0; // begin records before byte streams end here
                 if (_transactions.ContainsKey(id)) throw Corrupted(lsn, $"begins transaction {id} again");
-                _transactions.Add(id, new TransactionState(id, streamId, writer.IsEmpty ? null : Encoding.ASCII.GetString(writer), timeout));
+                _transactions.Add(id, new TransactionState(id, streamId, writer.IsEmpty ? null : Encoding.ASCII.GetString(writer), timeout)
+                {
+                    IsByteUnit = (flags & TransactionFlagBytes) != 0,
+                });
                 break;
             }
-            case RecordType.TransactionAppend:
+            case RecordType.TransactionAppend or RecordType.TransactionBytes:
             {
-                var (id, entry) = ReadTransactionAppend(ref r, address);
-                OpenTransaction(id, lsn).Add(entry, 0);
+                var (id, entry) = ReadTransactionAppend(type, ref r, address);
+                var transaction = OpenTransaction(id, lsn);
+                if (transaction.IsByteUnit != (type == RecordType.TransactionBytes)) throw Corrupted(lsn, $"writes the wrong kind of record to transaction {id}");
+                transaction.Add(entry, 0);
                 break;
             }
             case RecordType.TransactionCommit:
@@ -252,7 +326,7 @@ internal sealed partial class SegmentContainer
                 var id = r.ReadGuid();
                 var transaction = OpenTransaction(id, lsn);
                 var targets = ReadTargets(ref r, lsn, transaction.Entries);
-                Place(transaction.Entries, targets, address, 0);
+                Place(transaction, targets, address, 0);
                 transaction.Finish(TransactionPhase.Committed, 0);
                 Remember(transaction);
                 break;
@@ -270,9 +344,16 @@ internal sealed partial class SegmentContainer
     private TransactionState OpenTransaction(Guid id, long lsn) =>
         _transactions.TryGetValue(id, out var t) && t.Phase == TransactionPhase.Open ? t : throw Corrupted(lsn, $"writes to transaction {id}, which is not open");
 
-    private static (Guid Id, TransactionEntry Entry) ReadTransactionAppend(ref RecordReader r, LogAddress address)
+    /// <summary>An event record (7) or a flush unit's bytes (11) after its type byte, as the entry its commit will place.</summary>
+    private static (Guid Id, TransactionEntry Entry) ReadTransactionAppend(RecordType type, ref RecordReader r, LogAddress address)
     {
         var id = r.ReadGuid();
+        if (type == RecordType.TransactionBytes)
+        {
+            int bytes = r.ReadInt32();
+            r.ReadBytes(bytes);
+            return (id, new TransactionEntry(ByteUnitPoint, bytes, address with { Position = address.Position + UnitBytesHeaderSize }));
+        }
         double point = r.ReadDouble();
         int length = r.ReadInt32();
         r.ReadBytes(length);
@@ -315,9 +396,9 @@ internal sealed partial class SegmentContainer
     {
         switch (type)
         {
-            case RecordType.TransactionAppend:
+            case RecordType.TransactionAppend or RecordType.TransactionBytes:
             {
-                var (id, entry) = ReadTransactionAppend(ref r, address);
+                var (id, entry) = ReadTransactionAppend(type, ref r, address);
                 if (!_coveredTransactions.TryGetValue(id, out var list)) _coveredTransactions.Add(id, list = []);
                 list.Add(entry);
                 break;
@@ -385,7 +466,7 @@ internal sealed partial class SegmentContainer
     private static byte[] EncodeTransaction(TransactionState t)
     {
         int idLength = t.WriterId?.Length ?? 0;
-        var record = new byte[1 + 8 + 16 + 1 + 1 + 8 + 4 + 1 + idLength];
+        var record = new byte[1 + 8 + 16 + 1 + 1 + 8 + 4 + 1 + idLength + 1];
         var w = new RecordWriter(record);
         w.WriteByte((byte)RecordType.TransactionState);
         w.WriteInt64(t.StreamId);
@@ -396,6 +477,7 @@ internal sealed partial class SegmentContainer
         w.WriteInt32(t.EventCount);
         w.WriteByte((byte)idLength);
         if (t.WriterId is not null) w.Advance(Encoding.ASCII.GetBytes(t.WriterId, record.AsSpan(w.Written)));
+        w.WriteByte(t.IsByteUnit ? TransactionFlagBytes : (byte)0);
         return record;
     }
 
@@ -408,9 +490,13 @@ internal sealed partial class SegmentContainer
         var timeout = TimeSpan.FromTicks(r.ReadInt64());
         int count = r.ReadInt32();
         var writer = r.ReadBytes(r.ReadByte());
+        byte flags = r.Remaining >= 1 ? r.ReadByte() : (byte)0; // checkpoints before byte streams end here
         if (phase > TransactionPhase.Aborted || _transactions.ContainsKey(id))
             throw new StorageCorruptedException($"The checkpoint at LSN {_checkpointLsn} describes transaction {id} inconsistently.");
-        var t = new TransactionState(id, streamId, writer.IsEmpty ? null : Encoding.ASCII.GetString(writer), timeout);
+        var t = new TransactionState(id, streamId, writer.IsEmpty ? null : Encoding.ASCII.GetString(writer), timeout)
+        {
+            IsByteUnit = (flags & TransactionFlagBytes) != 0,
+        };
         t.RestoreCount(count);
         _transactions.Add(id, t);
         if (phase == TransactionPhase.Open) return;

@@ -256,6 +256,7 @@ internal sealed partial class SegmentContainer : IAsyncDisposable
             }
         }
         if (segment.IsSealed) return 0;
+        if (segment.HoldsBytes) throw new InvalidOperationException($"Stream {segment.Scope}/{segment.Stream} is a byte stream; events cannot be written to it.");
         if (writer is null && writerId is not null && eventNumber != NoEventNumber)
             _writers.Add((segment.StreamId, writerId), writer = new WriterState());
         int idLength = writerId?.Length ?? 0;
@@ -373,7 +374,7 @@ internal sealed partial class SegmentContainer : IAsyncDisposable
                 segment.MakeTieredDurable(tiered);
                 break;
             }
-            case RecordType.TransactionBegin or RecordType.TransactionAppend or RecordType.TransactionCommit or RecordType.TransactionAbort:
+            case RecordType.TransactionBegin or RecordType.TransactionAppend or RecordType.TransactionBytes or RecordType.TransactionCommit or RecordType.TransactionAbort:
                 ReplayTransaction(type, ref r, lsn, address);
                 break;
             default:
@@ -389,7 +390,7 @@ internal sealed partial class SegmentContainer : IAsyncDisposable
     {
         var type = (RecordType)r.ReadByte();
         if (type == RecordType.Append) ReplayCoveredAppend(ReplayedAppend.Read(ref r, address));
-        else if (type is RecordType.TransactionAppend or RecordType.TransactionCommit or RecordType.TransactionAbort) ReplayCoveredTransaction(type, ref r, address);
+        else if (type is RecordType.TransactionAppend or RecordType.TransactionBytes or RecordType.TransactionCommit or RecordType.TransactionAbort) ReplayCoveredTransaction(type, ref r, address);
     }
 
     /// <summary>Indexes replayed segment bytes (<paramref name="length"/> at <paramref name="address"/>) at the end of <paramref name="segment"/>, durable already.</summary>

@@ -73,14 +73,15 @@ internal sealed class SegmentIndex
     }
 
     /// <summary>
-    /// Drops the entries that start before <paramref name="offset"/> (container lock): whole pages, and when one page is
+    /// Drops the entries that end at or before <paramref name="offset"/> (container lock; an entry holding it stays, as a
+    /// byte stream's truncation may fall inside one): whole pages, and when one page is
     /// left, the entries before it by copying the rest into a page of their size (a segment whose bytes went to Tier-2
     /// keeps no more than it needs).
     /// </summary>
     public void DropBefore(long offset)
     {
         var view = _view;
-        int first = FirstAtOrAfter(view, offset);
+        int first = FirstEndingAfter(view, offset);
         if (first == view.Start) return;
         int pages = first / PageSize;
         int end = view.End - pages * PageSize;
@@ -120,14 +121,14 @@ internal sealed class SegmentIndex
         return false;
     }
 
-    /// <summary>Position of the first entry starting at or after <paramref name="offset"/> (the end if none).</summary>
-    private static int FirstAtOrAfter(View view, long offset)
+    /// <summary>Position of the first entry ending after <paramref name="offset"/> (the end if none).</summary>
+    private static int FirstEndingAfter(View view, long offset)
     {
         int lo = view.Start, hi = view.End;
         while (lo < hi)
         {
             int mid = (lo + hi) >>> 1;
-            if (view[mid].Offset < offset) lo = mid + 1;
+            if (view[mid].End <= offset) lo = mid + 1;
             else hi = mid;
         }
         return lo;

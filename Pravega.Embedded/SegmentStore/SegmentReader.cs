@@ -33,8 +33,10 @@ internal sealed class SegmentReader
     /// <see cref="SegmentReadStatus.InTier2"/> when neither holds them. Lock-free; any number of calls at once.
     /// </summary>
     /// <exception cref="ObjectDisposedException">The reader is closed (the store is disposing).</exception>
+    /// <exception cref="InvalidOperationException">The segment holds a byte stream's bytes, not events.</exception>
     public SegmentRead<T> ReadEvent<T>(Segment segment, long offset, ISerializer<T> serializer, TierBlock? hint = null)
     {
+        if (segment.HoldsBytes) ThrowHelper.ThrowInvalidOperation($"Stream {segment.Scope}/{segment.Stream} is a byte stream; it holds no events to read.");
         // A reader going through tiered bytes holds the block it reads: no index search (the index no longer has them).
         if (hint is not null && offset >= segment.StartOffset && offset < segment.TieredLength && hint.Answers(segment, offset))
             return ReadTiered(segment, offset, serializer, hint);
@@ -65,6 +67,58 @@ internal sealed class SegmentReader
             // Live, untiered and not truncated, yet its file is gone: the store dropped a file it needed. Said, not waited on.
             throw new StorageCorruptedException(
                 $"Segment {segment.SegmentId} of {segment.Scope}/{segment.Stream}: the WAL file holding offset {offset} was dropped while its bytes were still live.");
+        }
+    }
+
+    /// <summary>
+    /// Copies durable bytes of a byte stream's segment from <paramref name="offset"/> into <paramref name="destination"/>:
+    /// those that lie in one index entry or Tier-2 block, as many as fit (at least one when any byte is readable there),
+    /// or why none: <see cref="SegmentReadStatus.Truncated"/>, <see cref="SegmentReadStatus.NotYetAvailable"/>,
+    /// <see cref="SegmentReadStatus.EndOfSegment"/>, <see cref="SegmentReadStatus.InTier2"/> (load the block, read again
+    /// with it as <paramref name="hint"/>). Lock-free; one copy, from where the bytes lie into the caller's memory.
+    /// </summary>
+    public BytesRead ReadBytes(Segment segment, long offset, Span<byte> destination, TierBlock? hint = null)
+    {
+        if (destination.IsEmpty) return new BytesRead(SegmentReadStatus.Event, 0, 0);
+        long start = segment.StartOffset;
+        if (offset < start) return new BytesRead(SegmentReadStatus.Truncated, 0, start);
+        if (offset < segment.TieredLength)
+        {
+            var block = hint is not null && hint.Answers(segment, offset) ? hint
+                : _container.Tierer?.Cache.TryGet(segment, offset, out var cached) == true ? cached : null;
+            if (block is null || offset < block.From) return new BytesRead(SegmentReadStatus.InTier2, 0, 0);
+            int count = (int)Math.Min(destination.Length, Math.Min(block.To, segment.TieredLength) - offset);
+            block.Bytes.AsSpan((int)(offset - block.From), count).CopyTo(destination);
+            return new BytesRead(SegmentReadStatus.Event, count, 0);
+        }
+        if (!segment.TryFind(offset, out var entry))
+        {
+            start = segment.StartOffset; // a truncation made durable meanwhile is reported as such
+            if (offset < start) return new BytesRead(SegmentReadStatus.Truncated, 0, start);
+            if (offset < segment.TieredLength) return ReadBytes(segment, offset, destination, hint);
+            return new BytesRead(segment.IsSealedDurable && offset >= segment.DurableLength ? SegmentReadStatus.EndOfSegment : SegmentReadStatus.NotYetAvailable, 0, 0);
+        }
+        Interlocked.Increment(ref _activeReads);
+        try
+        {
+            if (Volatile.Read(ref _closed) != 0) ThrowHelper.ThrowObjectDisposed(_ownerName);
+            using var lease = _container.Read(entry);
+            int at = (int)(offset - entry.Offset);
+            int count = Math.Min(destination.Length, entry.Length - at);
+            lease.Memory.Span.Slice(at, count).CopyTo(destination);
+            return new BytesRead(SegmentReadStatus.Event, count, 0);
+        }
+        catch (WalFileDroppedException)
+        {
+            // Truncated or tiered meanwhile (a checkpoint dropped the file): a later look says which.
+            if (segment.IsDeleted) return new BytesRead(SegmentReadStatus.NotYetAvailable, 0, 0);
+            if (segment.StartOffset > offset || offset < segment.TieredLength) return ReadBytes(segment, offset, destination, hint);
+            throw new StorageCorruptedException(
+                $"Segment {segment.SegmentId} of {segment.Scope}/{segment.Stream}: the WAL file holding offset {offset} was dropped while its bytes were still live.");
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _activeReads);
         }
     }
 
@@ -125,3 +179,9 @@ internal sealed class SegmentReader
         }
     }
 }
+
+/// <summary>
+/// The answer of <see cref="SegmentReader.ReadBytes"/>: <see cref="SegmentReadStatus.Event"/> with the bytes copied, or why
+/// none were, with the segment's start offset for <see cref="SegmentReadStatus.Truncated"/>.
+/// </summary>
+internal readonly record struct BytesRead(SegmentReadStatus Status, int Count, long StartOffset);

@@ -315,15 +315,19 @@ internal sealed class SegmentTierer : IAsyncDisposable
             {
                 foreach (var entry in entries)
                 {
+                    // The first entry may start before the pass: a byte stream truncated inside it.
                     using var lease = _container.Read(entry);
-                    lease.Memory.Span.CopyTo(data.AsSpan((int)(entry.Offset - from)));
+                    int skip = (int)Math.Max(0, from - entry.Offset);
+                    lease.Memory.Span[skip..].CopyTo(data.AsSpan((int)(entry.Offset + skip - from)));
                 }
             }
             catch (WalFileDroppedException)
             {
                 return false; // truncated (or deleted) meanwhile: the next round starts from the new start
             }
-            await writer.WriteAsync(data.AsMemory(0, length), TierBlocks.FirstBoundaries(from, to, entries.Select(e => e.Offset)), ct).ConfigureAwait(false);
+            // A byte stream's blocks begin at the blocks' starts: any offset is a boundary there.
+            var starts = segment.HoldsBytes ? TierBlocks.StartsWithin(from, to) : entries.Select(e => e.Offset);
+            await writer.WriteAsync(data.AsMemory(0, length), TierBlocks.FirstBoundaries(from, to, starts), ct).ConfigureAwait(false);
         }
 #pragma warning disable CA1031 // the writer is failed now: the segment stays in Tier-1 until the next open
         catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)

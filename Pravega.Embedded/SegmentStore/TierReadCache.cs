@@ -124,7 +124,8 @@ internal sealed class TierReadCache
             position += length;
         }
         var starts = new List<int>();
-        int p = 0;
+        int p = segment.HoldsBytes ? bytes.Length : 0; // a byte stream's bytes have no events to find
+        if (segment.HoldsBytes) starts.Add(0);
         while (p < bytes.Length)
         {
             if (p + SegmentContainer.EventHeaderSize > bytes.Length) throw Corrupt(segment, $"an event header at offset {from + p} is cut");

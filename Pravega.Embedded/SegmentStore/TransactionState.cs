@@ -38,6 +38,9 @@ internal sealed class TransactionState
     /// <summary>The WAL file of its first event (<see cref="long.MaxValue"/>: none): kept while it is open.</summary>
     public long FirstFile { get; private set; } = long.MaxValue;
 
+    /// <summary>A byte stream's flush unit, not a caller's transaction: no lease, not remembered once finished, aborted at open.</summary>
+    public bool IsByteUnit { get; init; }
+
     /// <summary>The LSN of its begin record (0: durable already, replayed or restored).</summary>
     public long BeginLsn { get; init; }
 

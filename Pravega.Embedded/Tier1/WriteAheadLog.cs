@@ -162,6 +162,9 @@ internal sealed class WriteAheadLog : IAsyncDisposable
     /// <summary>The largest payload one record may have.</summary>
     public int MaxPayloadSize => _options.MaxPayloadSize;
 
+    /// <summary>The bound the log's files stay within where it can choose (<see cref="WalOptions.MaxBytes"/>).</summary>
+    public long MaxBytes => _options.MaxBytes;
+
     /// <summary>
     /// Locks the directories, recovers and repairs the mirrors, replays every record to <paramref name="replay"/>,
     /// and opens the log for appends. <paramref name="onDurable"/> is called on the flusher thread, in order, with

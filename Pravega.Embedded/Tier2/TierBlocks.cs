@@ -22,6 +22,12 @@ internal static class TierBlocks
     /// <summary>The first block whose start is at or after <paramref name="offset"/>.</summary>
     public static long FirstStartingAtOrAfter(long offset) => (offset + Size - 1) >> Shift;
 
+    /// <summary>The starts of the blocks that start within <c>[from, to)</c>, ascending.</summary>
+    public static IEnumerable<long> StartsWithin(long from, long to)
+    {
+        for (long block = FirstStartingAtOrAfter(from); StartOf(block) < to; block++) yield return StartOf(block);
+    }
+
     /// <summary>
     /// The first event boundary at or after the start of each block that starts within a pass's bytes
     /// <c>[from, to)</c> (<see cref="FirstStartingAtOrAfter"/> of <paramref name="from"/> first): the first event
