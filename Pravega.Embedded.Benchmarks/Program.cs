@@ -7,6 +7,7 @@
 // Memory against data volume:        dotnet run -c Release --project Pravega.Embedded.Benchmarks -- memory [--events 50000000]
 // Writes across scales under load:   dotnet run -c Release --project Pravega.Embedded.Benchmarks -- scale [--seconds 30]
 // Transactions vs plain writes:      dotnet run -c Release --project Pravega.Embedded.Benchmarks -- txn [--events 1000] [--rounds 40]
+// Byte streams vs raw 3 mirrors:     dotnet run -c Release --project Pravega.Embedded.Benchmarks -- bytes [--mib 1024] [--flush-mib 16]
 // See docs/BENCHMARKS.md for the workloads, the options and the results.
 using BenchmarkDotNet.Running;
 using Pravega.Embedded.Benchmarks;
@@ -20,6 +21,7 @@ if (args.Length > 0 && args[0] == "tier2") return await Tier2Runner.RunAsync(arg
 if (args.Length > 0 && args[0] == "open") return await OpenTimeRunner.RunAsync(args[1..]);
 if (args.Length > 0 && args[0] == "scale") return await ScaleRunner.RunAsync(args[1..]);
 if (args.Length > 0 && args[0] == "txn") return await TransactionRunner.RunAsync(args[1..]);
+if (args.Length > 0 && args[0] == "bytes") return await ByteStreamRunner.RunAsync(args[1..]);
 if (args.Length > 0 && args[0] == "allocs") return await AllocationBreakdown.RunAsync(args[1..]);
 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args, new BenchmarkConfig());
 return 0;

@@ -27,7 +27,8 @@ public static class Program
         }
         if (args.Length == 2 && args[0] == CrashReader.Command) return await CrashReader.RunAsync(args[1]);
         if (args.Length == 2 && args[0] == CrashTransactionWriter.Command) return await CrashTransactionWriter.RunAsync(args[1]);
-        await Console.Error.WriteLineAsync($"usage: {CrashWriter.Command} <root> <startNumber> <count> <keys> <walFileSize> [{CrashWriter.TruncateArgument}|{CrashWriter.ScaleArgument}] | {CrashReader.Command} <root> | {CrashTransactionWriter.Command} <root>");
+        if (args.Length == 2 && args[0] == CrashByteWriter.Command) return await CrashByteWriter.RunAsync(args[1]);
+        await Console.Error.WriteLineAsync($"usage: {CrashWriter.Command} <root> <startNumber> <count> <keys> <walFileSize> [{CrashWriter.TruncateArgument}|{CrashWriter.ScaleArgument}] | {CrashReader.Command} <root> | {CrashTransactionWriter.Command} <root> | {CrashByteWriter.Command} <root>");
         return UsageExitCode;
     }
 }

@@ -96,6 +96,9 @@ internal sealed class SegmentReader
             start = segment.StartOffset; // a truncation made durable meanwhile is reported as such
             if (offset < start) return new BytesRead(SegmentReadStatus.Truncated, 0, start);
             if (offset < segment.TieredLength) return ReadBytes(segment, offset, destination, hint);
+            if (offset < segment.DurableLength && !segment.IsDeleted)
+                throw new StorageCorruptedException(
+                    $"Segment {segment.SegmentId} of {segment.Scope}/{segment.Stream}: durable, live byte {offset} is neither indexed nor in Tier-2.");
             return new BytesRead(segment.IsSealedDurable && offset >= segment.DurableLength ? SegmentReadStatus.EndOfSegment : SegmentReadStatus.NotYetAvailable, 0, 0);
         }
         Interlocked.Increment(ref _activeReads);
