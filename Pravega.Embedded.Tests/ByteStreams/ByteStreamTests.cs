@@ -99,8 +99,24 @@ public sealed class ByteStreamTests : IDisposable
             Assert.True(segment.TieredLength >= Total / 2, $"only {segment.TieredLength} bytes were tiered");
             await store.Runtime.Container.CheckpointAsync(CancellationToken.None);
             reader.Position = 0;
-            Assert.Equal(expected, await HashAsync(reader, Total));
+            Assert.Equal(expected, await HashAsync(reader, Total)); // large reads: straight from the chunks
+            reader.Position = 0;
+            Assert.Equal(expected, HashSmallSynchronousReads(reader, Total)); // small ones: through the block cache
         }
+    }
+
+    private static byte[] HashSmallSynchronousReads(ByteStreamReader reader, long count)
+    {
+        using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        var buffer = new byte[64 << 10];
+        for (long left = count; left > 0;)
+        {
+            int n = reader.Read(buffer, 0, (int)Math.Min(buffer.Length, left));
+            Assert.True(n > 0);
+            sha.AppendData(buffer, 0, n);
+            left -= n;
+        }
+        return sha.GetHashAndReset();
     }
 
     [Fact]

@@ -21,6 +21,9 @@ public sealed class ByteStreamReader : Stream
     /// <summary><see cref="CopyToAsync(Stream, int, CancellationToken)"/> moves at least this much per read.</summary>
     private const int CopyBufferSize = 1 << 20;
 
+    /// <summary>A read of tiered bytes at least this large goes straight from the chunks into the caller's memory.</summary>
+    private const int DirectReadSize = 256 << 10;
+
     private readonly StoreRuntime _runtime;
     private readonly string _scope;
     private readonly string _streamName;
@@ -93,10 +96,17 @@ public sealed class ByteStreamReader : Stream
             while (true)
             {
                 // A Stream's synchronous Read has to block while it waits for data or a Tier-2 block; ReadAsync awaits.
-                var (read, wait) = TryRead(buffer, out var pending);
-                if (wait is null) return read;
-                if (pending is not null) _block = pending.GetAwaiter().GetResult();
-                else wait.GetAwaiter().GetResult();
+                switch (TryRead(buffer, out int read, out var data))
+                {
+                    case Next.Done:
+                        return read;
+                    case Next.InTier2:
+                        _block = _runtime.Reader.LoadAsync(_segment!, _position, CancellationToken.None).AsTask().GetAwaiter().GetResult();
+                        break;
+                    default:
+                        data!.GetAwaiter().GetResult();
+                        break;
+                }
             }
         }
         finally
@@ -130,10 +140,26 @@ public sealed class ByteStreamReader : Stream
         {
             while (true)
             {
-                var (read, wait) = TryRead(buffer.Span, out var pending);
-                if (wait is null) return read;
-                if (pending is not null) _block = await pending.WaitAsync(cancellationToken).ConfigureAwait(false);
-                else await wait.WaitAsync(cancellationToken).ConfigureAwait(false);
+                switch (TryRead(buffer.Span, out int read, out var data))
+                {
+                    case Next.Done:
+                        return read;
+                    case Next.InTier2 when buffer.Length >= DirectReadSize:
+                        // A large read of tiered bytes goes straight from the chunks into the caller's memory.
+                        int direct = await _runtime.Reader.ReadTieredAsync(_segment!, _position, buffer, cancellationToken).ConfigureAwait(false);
+                        if (direct > 0)
+                        {
+                            _position += direct;
+                            return direct;
+                        }
+                        break; // not readable there any more: look again
+                    case Next.InTier2:
+                        _block = await _runtime.Reader.LoadAsync(_segment!, _position, cancellationToken).ConfigureAwait(false);
+                        break;
+                    default:
+                        await data!.WaitAsync(cancellationToken).ConfigureAwait(false);
+                        break;
+                }
             }
         }
         finally
@@ -204,18 +230,31 @@ public sealed class ByteStreamReader : Stream
         base.Dispose(disposing);
     }
 
-    /// <summary>
-    /// Reads what is readable now at the position into <paramref name="buffer"/> (gate held): the count and no wait, or
-    /// what to wait for before trying again: a Tier-2 block being loaded (<paramref name="pending"/>), or new data.
-    /// </summary>
-    private (int Read, Task? Wait) TryRead(Span<byte> buffer, out Task<TierBlock?>? pending)
+    /// <summary>What a read does after <see cref="TryRead"/>.</summary>
+    private enum Next
     {
-        pending = null;
+        /// <summary>Return the count (bytes read, or 0 at the end of a sealed stream).</summary>
+        Done,
+
+        /// <summary>The bytes at the position are in Tier-2 only: load them, then try again.</summary>
+        InTier2,
+
+        /// <summary>Nothing at the position yet: wait for the data signal, then try again.</summary>
+        WaitForData,
+    }
+
+    /// <summary>
+    /// Reads what is readable now at the position into <paramref name="buffer"/> (gate held), and says what comes next;
+    /// for <see cref="Next.WaitForData"/>, <paramref name="data"/> completes when there may be more.
+    /// </summary>
+    private Next TryRead(Span<byte> buffer, out int total, out Task? data)
+    {
         var segment = Resolve();
-        if (buffer.IsEmpty) return (0, null);
+        total = 0;
+        data = null;
+        if (buffer.IsEmpty) return Next.Done;
         if (_position < 0) _position = segment.StartOffset;
         var signal = segment.Signal.NextAsync; // taken before looking: data published after the look wakes it
-        int total = 0;
         while (total < buffer.Length)
         {
             var read = _runtime.Reader.ReadBytes(segment, _position, buffer[total..], _block);
@@ -228,19 +267,17 @@ public sealed class ByteStreamReader : Stream
                 case SegmentReadStatus.Truncated when total == 0:
                     throw ThrowHelper.Truncated(new SegmentKey(_scope, _streamName, segment.SegmentId), _position, read.StartOffset);
                 case SegmentReadStatus.InTier2 when total == 0:
-                    pending = _runtime.Reader.LoadAsync(segment, _position, CancellationToken.None).AsTask();
-                    return (0, Task.CompletedTask);
-                case SegmentReadStatus.EndOfSegment:
-                    return (total, null);
+                    return Next.InTier2;
                 case SegmentReadStatus.NotYetAvailable when total == 0:
                     if (segment.IsDeleted) throw new StreamNotFoundException($"Stream {_scope}/{_streamName} was deleted.");
                     _runtime.ThrowIfDisposed();
-                    return (0, Task.WhenAny(signal, _runtime.Closing.NextAsync));
+                    data = Task.WhenAny(signal, _runtime.Closing.NextAsync);
+                    return Next.WaitForData;
                 default:
-                    return (total, null); // some bytes read; what follows is for the next call
+                    return Next.Done; // the end of a sealed stream, or bytes read and what follows is for the next call
             }
         }
-        return (total, null);
+        return Next.Done;
     }
 
     /// <summary>The stream's one segment, found and checked at the first call (<see cref="ByteStreamSegment"/>).</summary>

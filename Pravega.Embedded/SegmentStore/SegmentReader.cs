@@ -144,6 +144,26 @@ internal sealed class SegmentReader
         }
     }
 
+    /// <summary>
+    /// Reads a byte stream's tiered bytes from <paramref name="offset"/> straight into <paramref name="destination"/> (after
+    /// <see cref="SegmentReadStatus.InTier2"/>; no block, no cache): the count, 0 when the offset is not readable there any
+    /// more (read again).
+    /// </summary>
+    public async ValueTask<int> ReadTieredAsync(Segment segment, long offset, Memory<byte> destination, CancellationToken ct)
+    {
+        var tierer = _container.Tierer ?? throw new InvalidOperationException("The store has no Tier-2.");
+        Interlocked.Increment(ref _activeReads);
+        try
+        {
+            if (Volatile.Read(ref _closed) != 0) ThrowHelper.ThrowObjectDisposed(_ownerName);
+            return await tierer.ReadDirectAsync(segment, offset, destination, ct).ConfigureAwait(false);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _activeReads);
+        }
+    }
+
     private SegmentRead<T> ReadTiered<T>(Segment segment, long offset, ISerializer<T> serializer, TierBlock? hint)
     {
         var block = hint is not null && hint.Answers(segment, offset) ? hint

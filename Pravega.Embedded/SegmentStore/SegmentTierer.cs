@@ -385,6 +385,30 @@ internal sealed class SegmentTierer : IAsyncDisposable
     }
 
     /// <summary>
+    /// Reads tiered bytes of a byte stream's <paramref name="segment"/> from <paramref name="offset"/> straight into
+    /// <paramref name="destination"/> (as many as fit, up to the tiered length), bypassing the cache; 0 when the offset is
+    /// not (or no longer) readable there: the caller looks again.
+    /// </summary>
+    public async ValueTask<int> ReadDirectAsync(Segment segment, long offset, Memory<byte> destination, CancellationToken ct)
+    {
+        await _ready.Task.WaitAsync(ct).ConfigureAwait(false);
+        var view = segment.View;
+        if (view is null) return 0;
+        long end = Math.Min(view.TieredLength, segment.TieredLength);
+        if (offset < Math.Max(view.Start, segment.StartOffset) || offset >= end) return 0;
+        int length = (int)Math.Min(destination.Length, end - offset);
+        try
+        {
+            await Cache.ReadRangeAsync(segment, view, offset, destination[..length], ct).ConfigureAwait(false);
+            return length;
+        }
+        catch (ChunkNotFoundException) when (segment.StartOffset > view.Start || segment.IsDeleted)
+        {
+            return 0; // truncated or deleted meanwhile, and the chunk went
+        }
+    }
+
+    /// <summary>
     /// Loads the blocks that tell the greatest event boundary at or before tiered <paramref name="offset"/>: its own, and
     /// the ones before while no event starts in them at or before it.
     /// </summary>

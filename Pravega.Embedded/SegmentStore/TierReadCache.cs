@@ -100,29 +100,41 @@ internal sealed class TierReadCache
         }
     }
 
-    private async ValueTask<TierBlock> ReadBlockAsync(Segment segment, TierView view, long offset, CancellationToken ct)
+    /// <summary>
+    /// Reads the tiered bytes <c>[from, from + destination.Length)</c> of <paramref name="segment"/> from the chunks
+    /// <paramref name="view"/> names straight into <paramref name="destination"/>, bypassing the cache (a byte stream's large
+    /// reads: one copy, from the page cache into the caller's memory).
+    /// </summary>
+    /// <exception cref="ChunkNotFoundException">A chunk is gone (truncated meanwhile).</exception>
+    /// <exception cref="StorageCorruptedException">No chunk holds a byte the manifest says is tiered, or a chunk is short.</exception>
+    public async ValueTask ReadRangeAsync(Segment segment, TierView view, long from, Memory<byte> destination, CancellationToken ct)
     {
-        long block = TierBlocks.Of(offset);
-        var (from, to) = view.EventsOf(block, segment.StartOffset);
-        var bytes = GC.AllocateUninitializedArray<byte>(checked((int)(to - from))); // every byte is read into it
-        long position = from;
+        long position = from, to = from + destination.Length;
         while (position < to)
         {
             int e = SegmentManifest.Find(view.Extents, position);
             if (e < 0) throw Corrupt(segment, $"no chunk holds offset {position}");
             var extent = view.Extents[e];
             int length = (int)(Math.Min(to, extent.End) - position);
-            var destination = bytes.AsMemory((int)(position - from), length);
+            var part = destination.Slice((int)(position - from), length);
             long chunkOffset = extent.ChunkOffset + (position - extent.Start);
-            while (!destination.IsEmpty)
+            while (!part.IsEmpty)
             {
-                int read = await _storage.ReadAsync(extent.Chunk, chunkOffset, destination, ct).ConfigureAwait(false);
+                int read = await _storage.ReadAsync(extent.Chunk, chunkOffset, part, ct).ConfigureAwait(false);
                 if (read == 0) throw Corrupt(segment, $"chunk '{extent.Chunk}' ends before offset {chunkOffset}");
-                destination = destination[read..];
+                part = part[read..];
                 chunkOffset += read;
             }
             position += length;
         }
+    }
+
+    private async ValueTask<TierBlock> ReadBlockAsync(Segment segment, TierView view, long offset, CancellationToken ct)
+    {
+        long block = TierBlocks.Of(offset);
+        var (from, to) = view.EventsOf(block, segment.StartOffset);
+        var bytes = GC.AllocateUninitializedArray<byte>(checked((int)(to - from))); // every byte is read into it
+        await ReadRangeAsync(segment, view, from, bytes, ct).ConfigureAwait(false);
         var starts = new List<int>();
         int p = segment.HoldsBytes ? bytes.Length : 0; // a byte stream's bytes have no events to find
         if (segment.HoldsBytes) starts.Add(0);
