@@ -16,12 +16,19 @@ public sealed record EventWriterOptions
     /// </summary>
     public TimeSpan TransactionTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// Watermarks: how long after its last <see cref="IEventStreamWriter{T}.NoteTimeAsync"/> the writer's time still holds
+    /// the stream's marks (Pravega's timestamp aggregation timeout); a writer that stops noting then stops holding them
+    /// back. Default 30 s; more than zero (<see cref="ArgumentOutOfRangeException"/> otherwise, when the writer is created).
+    /// </summary>
+    public TimeSpan TimestampAggregationTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
     /// <summary>The shortest <see cref="TransactionTimeout"/> accepted.</summary>
     internal static TimeSpan MinTransactionTimeout => TimeSpan.FromSeconds(1);
 
     /// <summary>Checks the options given as parameter <paramref name="paramName"/>.</summary>
     /// <exception cref="ArgumentException">The writer id is invalid.</exception>
-    /// <exception cref="ArgumentOutOfRangeException">The transaction timeout is under 1 s.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">The transaction timeout is under 1 s, or the timestamp aggregation timeout is not positive.</exception>
     internal void Validate(string paramName)
     {
         if (WriterId is not null)
@@ -32,6 +39,11 @@ public sealed record EventWriterOptions
         if (TransactionTimeout < MinTransactionTimeout)
         {
             ThrowHelper.ThrowArgumentOutOfRange(paramName, TransactionTimeout, "TransactionTimeout must be at least 1 second.");
+        }
+
+        if (TimestampAggregationTimeout <= TimeSpan.Zero)
+        {
+            ThrowHelper.ThrowArgumentOutOfRange(paramName, TimestampAggregationTimeout, "TimestampAggregationTimeout must be more than zero.");
         }
     }
 }

@@ -123,7 +123,8 @@ public sealed partial class StreamStore : IStreamStore
             var autoScaler = new AutoScaler(controller, container, options.TimeProvider, options.AutoScale,
                                             loggerFactory.CreateLogger("Pravega.Embedded.Controller"));
             var leases = new TransactionLeases(container, options.TimeProvider, loggerFactory.CreateLogger("Pravega.Embedded.SegmentStore"));
-            var store = new StreamStore(new StoreRuntime(container, controller, leases, options.TimeProvider, options.NewIds), retention, autoScaler, tier2Lock);
+            var watermarks = new WatermarkService(options.TimeProvider, loggerFactory.CreateLogger("Pravega.Embedded.Controller"));
+            var store = new StreamStore(new StoreRuntime(container, controller, leases, watermarks, options.TimeProvider, options.NewIds), retention, autoScaler, tier2Lock);
             List<TransactionState> open;
             lock (container.Lock) open = [.. container.OpenTransactions];
             foreach (var t in open) leases.Track(t); // a full timeout from now (API.md)
@@ -235,6 +236,7 @@ public sealed partial class StreamStore : IStreamStore
         await Retention.DisposeAsync().ConfigureAwait(false); // first: a pass writes metadata records
         await AutoScaler.DisposeAsync().ConfigureAwait(false); // so does a check
         await _runtime.Leases.DisposeAsync().ConfigureAwait(false); // and a timeout
+        _runtime.Watermarks.Dispose();
         await _runtime.MarkDisposedAsync().ConfigureAwait(false);
         await _runtime.Container.DisposeAsync().ConfigureAwait(false);
         _tier2Lock?.Dispose();

@@ -22,4 +22,7 @@ internal static partial class ControllerLog
 
     [LoggerMessage(3005, LogLevel.Error, "Auto-scaler check failed; the next one runs at the next interval")]
     public static partial void AutoScaleFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(3006, LogLevel.Debug, "Writer {WriterId} stopped noting times on {Stream}: its timeout passed, it holds the watermarks back no more")]
+    public static partial void WatermarkWriterTimedOut(ILogger logger, string writerId, string stream);
 }

@@ -91,8 +91,24 @@ internal sealed class EventStreamReader<T> : IEventStreamReader<T>
         }
     }
 
-    public TimeWindow GetCurrentTimeWindow(string scope, string stream) =>
-        throw new NotSupportedException("Watermarks are not implemented yet (issue: watermarks).");
+    /// <summary>
+    /// The bounds on the writers' noted times where the group is in <paramref name="stream"/> (all its readers' positions):
+    /// from the last mark it read past and the first it has not; unbounded where there is none, and for a stream the
+    /// group does not read.
+    /// </summary>
+    public TimeWindow GetCurrentTimeWindow(string scope, string stream)
+    {
+        NameValidator.ValidateName(scope, nameof(scope));
+        NameValidator.ValidateName(stream, nameof(stream));
+        ThrowIfDisposed();
+        var coordinator = Join();
+        foreach (var s in coordinator.Streams)
+        {
+            if (s.Scope != scope || s.Name != stream) continue;
+            return _runtime.Watermarks.WindowAt(s, coordinator.StreamCutOf(s).Positions);
+        }
+        return default;
+    }
 
     private async Task<EventRead<T>> WaitAndReadAsync(ReaderGroupCoordinator coordinator, TimeSpan timeout, CancellationToken ct)
     {

@@ -28,6 +28,7 @@ internal sealed class EventStreamWriter<T> : IEventStreamWriter<T>
     private StreamState? _state;
     private long _ackBatch;
     private Task<WriteResult>? _ackTask;
+    private readonly TimeSpan _timestampTimeout;
     private long _lastLsn;
     private bool _disposed;
 
@@ -38,6 +39,7 @@ internal sealed class EventStreamWriter<T> : IEventStreamWriter<T>
         _stream = stream;
         _serializer = serializer;
         WriterId = options?.WriterId ?? runtime.NewIds().ToString("N");
+        _timestampTimeout = (options ?? new EventWriterOptions()).TimestampAggregationTimeout;
         _queue = new AppendQueue(runtime.Container.Log, _writeLock);
     }
 
@@ -192,9 +194,23 @@ internal sealed class EventStreamWriter<T> : IEventStreamWriter<T>
         }
     }
 
-    public Task NoteTimeAsync(long timestamp, CancellationToken ct = default) =>
-        Task.FromException(new NotSupportedException("Watermarks are not implemented yet (issue: watermarks)."));
-
+    /// <summary>
+    /// Notes <paramref name="timestamp"/> at where the writer is now: once everything it wrote is durable, with each active
+    /// segment's durable length (at or beyond its own writes) as its position (docs/DESIGN.md, "Watermarks").
+    /// </summary>
+    public async Task NoteTimeAsync(long timestamp, CancellationToken ct = default)
+    {
+        ThrowIfDisposed();
+        var stream = Resolve();
+        await _queue.Appended.WaitAsync(ct).ConfigureAwait(false);
+        await FlushAsync(ct).ConfigureAwait(false);
+        var position = new Dictionary<long, long>();
+        lock (_runtime.Container.Lock)
+        {
+            foreach (var segment in stream.ActiveSegments) position[segment.SegmentId] = segment.Data.DurableLength;
+        }
+        _runtime.Watermarks.Note(stream, WriterId, timestamp, position, _timestampTimeout);
+    }
 
     private StreamState Resolve()
     {

@@ -10,9 +10,10 @@ internal sealed class StoreRuntime
     private readonly ConcurrentDictionary<(string Scope, string Group), ReaderGroupCoordinator> _groups = new();
     private volatile bool _disposed;
 
-    public StoreRuntime(SegmentContainer container, StreamController controller, TransactionLeases leases, TimeProvider time, Func<Guid> newIds)
+    public StoreRuntime(SegmentContainer container, StreamController controller, TransactionLeases leases, WatermarkService watermarks, TimeProvider time, Func<Guid> newIds)
     {
         Leases = leases;
+        Watermarks = watermarks;
         NewIds = newIds;
         Container = container;
         Controller = controller;
@@ -24,6 +25,9 @@ internal sealed class StoreRuntime
 
     /// <summary>The timeouts of open transactions.</summary>
     public TransactionLeases Leases { get; }
+
+    /// <summary>Writers' noted times, combined into marks once a second.</summary>
+    public WatermarkService Watermarks { get; }
 
     /// <summary>Reads the event at an offset of a segment, for readers, the batch client and FetchEventAsync.</summary>
     public SegmentReader Reader { get; }
