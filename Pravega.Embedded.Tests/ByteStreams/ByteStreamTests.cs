@@ -44,13 +44,15 @@ public sealed class ByteStreamTests : IDisposable
         Assert.Equal(end, reader.Position);
     }
 
-    private static async Task<byte[]> HashAsync(ByteStreamReader reader, long count)
+    /// <summary>SHA-256 of <paramref name="count"/> bytes from the reader's position, read in <paramref name="readSize"/> pieces.</summary>
+    private static async Task<byte[]> HashAsync(ByteStreamReader reader, long count, int readSize = 1 << 20, bool synchronous = false)
     {
         using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        var buffer = new byte[1 << 20];
+        var buffer = new byte[readSize];
         for (long left = count; left > 0;)
         {
-            int n = await reader.ReadAsync(buffer.AsMemory(0, (int)Math.Min(buffer.Length, left)));
+            int want = (int)Math.Min(buffer.Length, left);
+            int n = synchronous ? reader.Read(buffer, 0, want) : await reader.ReadAsync(buffer.AsMemory(0, want));
             Assert.True(n > 0);
             sha.AppendData(buffer, 0, n);
             left -= n;
@@ -101,22 +103,8 @@ public sealed class ByteStreamTests : IDisposable
             reader.Position = 0;
             Assert.Equal(expected, await HashAsync(reader, Total)); // large reads: straight from the chunks
             reader.Position = 0;
-            Assert.Equal(expected, HashSmallSynchronousReads(reader, Total)); // small ones: through the block cache
+            Assert.Equal(expected, await HashAsync(reader, Total, readSize: 64 << 10, synchronous: true)); // small ones: through the block cache
         }
-    }
-
-    private static byte[] HashSmallSynchronousReads(ByteStreamReader reader, long count)
-    {
-        using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        var buffer = new byte[64 << 10];
-        for (long left = count; left > 0;)
-        {
-            int n = reader.Read(buffer, 0, (int)Math.Min(buffer.Length, left));
-            Assert.True(n > 0);
-            sha.AppendData(buffer, 0, n);
-            left -= n;
-        }
-        return sha.GetHashAndReset();
     }
 
     [Fact]
