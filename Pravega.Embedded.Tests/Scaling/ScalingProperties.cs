@@ -35,6 +35,15 @@ public sealed class ScalingProperties
     public Property Every_event_is_read_once_and_in_key_order_across_random_scales_and_reopens() =>
         Prop.ForAll(Steps.ListOf().Select(s => s.ToArray()).ToArbitrary(), steps => RunAsync(steps).GetAwaiter().GetResult());
 
+    /// <summary>
+    /// A case this property found (CI, 2026-12-01): a reader left while it still held a cursor that a rewind had revoked
+    /// (the segment followed one read again after a reader went offline without a position), and the leave freed it, so
+    /// a successor was handed out while its rewound predecessor was being read again.
+    /// </summary>
+    [Property(MaxTest = 1, Replay = "(14260359704333934659,4424826221275422315,76)")]
+    public Property A_reader_leaving_with_a_revoked_cursor_does_not_free_it_again() =>
+        Every_event_is_read_once_and_in_key_order_across_random_scales_and_reopens();
+
     private static string Key(int i) => "key" + (i % 8).ToString(CultureInfo.InvariantCulture);
 
     private static async Task<bool> RunAsync(Step[] steps)

@@ -237,13 +237,17 @@ internal sealed partial class ReaderGroupCoordinator : IDisposable
 
     /// <summary>
     /// Frees a departed reader's segments at the given offsets (as new cursors: the reader may still be inside a read
-    /// with its own). If a checkpoint waits for the reader, these offsets are its positions.
+    /// with its own). If a checkpoint waits for the reader, these offsets are its positions. A cursor revoked by a rewind
+    /// (<see cref="RewindFinished"/>) that the reader had not dropped yet is not freed: the group has a new one for that
+    /// segment, or will once its predecessors are read again, and freeing it too would hand the segment out twice.
     /// </summary>
     private PendingCheckpoint? Release(string readerId, List<SegmentCursor> owned, List<long> offsets)
     {
-        for (int i = 0; i < owned.Count; i++) _free.Add(owned[i].At(offsets[i]));
+        for (int i = 0; i < owned.Count; i++)
+            if (!owned[i].Revoked) _free.Add(owned[i].At(offsets[i]));
         if (_pending is not { } pending || !pending.Waiting.Remove(readerId)) return null;
-        for (int i = 0; i < owned.Count; i++) pending.Positions[owned[i].Key] = offsets[i];
+        for (int i = 0; i < owned.Count; i++)
+            if (!owned[i].Revoked) pending.Positions[owned[i].Key] = offsets[i];
         return pending.Waiting.Count == 0 ? pending : null;
     }
 
