@@ -220,8 +220,20 @@ public sealed partial class StreamStore : IStreamStore
     /// <inheritdoc/>
     public Task<IStateSynchronizer<TState, TUpdate>> CreateStateSynchronizerAsync<TState, TUpdate>(
         string scope, string name, ISerializer<TState> stateSerializer, ISerializer<TUpdate> updateSerializer,
-        Func<TState, TUpdate, TState> apply, CancellationToken ct = default) =>
-        Task.FromException<IStateSynchronizer<TState, TUpdate>>(new NotSupportedException("The state synchronizer is not implemented yet (issue: state synchronizer)."));
+        Func<TState, TUpdate, TState> apply, CancellationToken ct = default)
+    {
+        NameValidator.ValidateName(scope, nameof(scope));
+        NameValidator.ValidateName(name, nameof(name));
+        ArgumentNullException.ThrowIfNull(stateSerializer);
+        ArgumentNullException.ThrowIfNull(updateSerializer);
+        ArgumentNullException.ThrowIfNull(apply);
+        return _runtime.Run(async () =>
+        {
+            string streamName = StateSynchronizer<TState, TUpdate>.StreamName(name);
+            await _runtime.Controller.CreateStreamAsync(scope, streamName, new StreamConfiguration(), ct).ConfigureAwait(false); // false: it exists
+            return (IStateSynchronizer<TState, TUpdate>)StateSynchronizer<TState, TUpdate>.Open(_runtime, scope, streamName, stateSerializer, updateSerializer, apply);
+        });
+    }
 
     /// <inheritdoc/>
     public Task<IKeyValueTable<TKey, TValue>> OpenKeyValueTableAsync<TKey, TValue>(

@@ -32,11 +32,18 @@ internal sealed partial class StreamController : IMetadataLog
     public Task<bool> DeleteScopeAsync(string scope, CancellationToken ct) => Run(() =>
     {
         if (!_scopes.TryGetValue(scope, out var s)) return false;
-        if (s.Streams.Count > 0)
-            throw new InvalidOperationException($"Scope '{scope}' still holds {s.Streams.Count} stream(s); delete them first.");
+        int streams = s.Streams.Keys.Count(n => !IsInternal(n));
+        if (streams > 0)
+            throw new InvalidOperationException($"Scope '{scope}' still holds {streams} stream(s); delete them first.");
         // As Pravega, only an empty scope goes: a group left behind would name a scope that no longer exists.
         if (s.ReaderGroups.Count > 0)
             throw new InvalidOperationException($"Scope '{scope}' still holds {s.ReaderGroups.Count} reader group(s); delete them first.");
+        // Internal streams (state synchronizers') go with the scope: sealed and deleted, each by its records, first.
+        foreach (var internalStream in s.Streams.Values.ToList())
+        {
+            if (!internalStream.IsSealed) _container.AppendMetadata(MetadataCodec.Encode(MetadataRecordType.SealStream, w => w.Write(internalStream.Id)));
+            _container.AppendMetadata(MetadataCodec.Encode(MetadataRecordType.DeleteStream, w => w.Write(internalStream.Id)));
+        }
         _container.AppendMetadata(MetadataCodec.Encode(MetadataRecordType.DeleteScope, w => w.Write(scope)));
         return true;
     }, ct);
@@ -100,7 +107,13 @@ internal sealed partial class StreamController : IMetadataLog
     }, ct);
 
     public Task<IReadOnlyList<string>> ListStreamsAsync(string scope, CancellationToken ct) =>
-        Run<IReadOnlyList<string>>(() => [.. RequireScope(scope).Streams.Keys.Order(StringComparer.Ordinal)], ct);
+        Run<IReadOnlyList<string>>(() => [.. RequireScope(scope).Streams.Keys.Where(n => !IsInternal(n)).Order(StringComparer.Ordinal)], ct);
+
+    /// <summary>
+    /// Internal streams (a state synchronizer's, later a table's) start with <c>_</c>, which no user name may (API.md): they
+    /// are never listed, and go with their scope.
+    /// </summary>
+    public static bool IsInternal(string stream) => stream.StartsWith('_');
 
     /// <summary>
     /// The stream, or <see cref="ScopeNotFoundException"/> / <see cref="StreamNotFoundException"/>, as accepted: a

@@ -274,6 +274,19 @@ internal sealed partial class SegmentContainer : IAsyncDisposable
         return lsn;
     }
 
+    /// <summary>
+    /// Appends one event to <paramref name="segment"/> only if its length (appends accepted so far, durable or not) is
+    /// <paramref name="expectedLength"/>, atomically with the check (caller holds <see cref="Lock"/> and has checked the
+    /// stream): the state synchronizer's and table segments' conditional append. Returns the LSN to await, or 0 when the
+    /// length differs or the segment is sealed: nothing was written. The record is a plain append (replay has no
+    /// condition to check: it was checked when the record was accepted).
+    /// </summary>
+    public long AppendEventIfLength(Segment segment, long expectedLength, ReadOnlySpan<byte> evt)
+    {
+        if (segment.Length != expectedLength) return 0;
+        return AppendEvent(segment, writerId: null, NoEventNumber, evt, out _);
+    }
+
     private readonly ref struct AppendState(long streamId, long segmentId, long eventNumber, string? writerId, ReadOnlySpan<byte> evt)
     {
         public readonly long StreamId = streamId;

@@ -1,0 +1,188 @@
+using Pravega.Embedded.Tests.Integration;
+using Xunit;
+
+namespace Pravega.Embedded.Tests.StateSynchronizer;
+
+/// <summary>
+/// The state synchronizer through the public API: one initialization wins, concurrent conditional updates are each
+/// applied exactly once (generators run again on conflict), unconditional updates show at the next fetch, compaction
+/// lets late joiners start from a snapshot, the state survives a reopen, states of MiBs, and what is refused.
+/// </summary>
+public sealed class StateSynchronizerTests : IDisposable
+{
+    private readonly TempStoreDirectory _dir = new();
+
+    public void Dispose() => _dir.Dispose();
+
+    private static readonly ISerializer<long> Longs = Serializers.Json<long>();
+    private static readonly ISerializer<string> Text = Serializers.Utf8;
+
+    private static Task<IStateSynchronizer<long, long>> CounterAsync(StreamStore store, string name = "counter") =>
+        store.CreateStateSynchronizerAsync("s", name, Longs, Longs, (state, add) => state + add);
+
+    private async Task<StreamStore> OpenAsync(int walFileSize = 4 << 20)
+    {
+        var store = await StreamStore.OpenAsync(_dir.Options(walFileSize));
+        await store.Streams.CreateScopeAsync("s");
+        return store;
+    }
+
+    [Fact]
+    public async Task One_initialization_wins_and_the_others_see_its_state()
+    {
+        await using var store = await OpenAsync();
+        await using var a = await CounterAsync(store);
+        await using var b = await CounterAsync(store);
+        Assert.Equal(-1, a.Revision);
+        Assert.Equal(0, a.State);
+        Assert.True(await a.InitializeAsync(10));
+        Assert.Equal(10, a.State);
+        Assert.True(a.Revision >= 0);
+        Assert.False(await b.InitializeAsync(99));
+        Assert.Equal(10, b.State);
+        Assert.Equal(a.Revision, b.Revision);
+        Assert.False(await a.InitializeAsync(5)); // initialized already
+    }
+
+    [Fact]
+    public async Task Concurrent_conditional_updates_are_each_applied_exactly_once()
+    {
+        await using var store = await OpenAsync();
+        var members = new List<IStateSynchronizer<long, long>>();
+        // Each update sets the value its generator computed from the state it saw: only conditional appends (a conflict
+        // runs the generator again on the newer state) make 200 increments count 200.
+        for (int i = 0; i < 4; i++) members.Add(await store.CreateStateSynchronizerAsync("s", "counter", Longs, Longs, (_, set) => set));
+        Assert.True(await members[0].InitializeAsync(0));
+        int generated = 0;
+        await Task.WhenAll(members.Select(m => Task.Run(async () =>
+        {
+            for (int i = 0; i < 50; i++)
+                await m.UpdateStateAsync(state =>
+                {
+                    Interlocked.Increment(ref generated);
+                    return [state + 1];
+                });
+        })));
+        foreach (var m in members)
+        {
+            await m.FetchUpdatesAsync();
+            Assert.Equal(200, m.State);
+        }
+        Assert.True(generated >= 200);
+        Assert.All(members, m => Assert.Equal(members[0].Revision, m.Revision));
+        foreach (var m in members) await m.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task An_update_sees_the_latest_state_and_an_empty_list_writes_nothing()
+    {
+        await using var store = await OpenAsync();
+        await using var a = await CounterAsync(store);
+        await using var b = await CounterAsync(store);
+        await a.InitializeAsync(1);
+        await b.UpdateStateAsync(s => [s]); // doubles: 2
+        await a.UpdateStateAsync(s => [s]); // fetches first, so it doubles 2: 4
+        Assert.Equal(4, a.State);
+        long revision = a.Revision;
+        await a.UpdateStateAsync(_ => []);
+        Assert.Equal(revision, a.Revision);
+        await b.FetchUpdatesAsync();
+        Assert.Equal(4, b.State);
+    }
+
+    [Fact]
+    public async Task An_unconditional_update_shows_at_the_next_fetch()
+    {
+        await using var store = await OpenAsync();
+        await using var a = await CounterAsync(store);
+        await a.InitializeAsync(0);
+        await a.UpdateStateUnconditionallyAsync(7);
+        Assert.Equal(0, a.State); // as in Pravega: the local state sees it at the next fetch
+        await a.FetchUpdatesAsync();
+        Assert.Equal(7, a.State);
+    }
+
+    [Fact]
+    public async Task Compaction_lets_a_late_joiner_start_from_the_snapshot_and_the_state_survives_a_reopen()
+    {
+        long revision;
+        await using (var store = await OpenAsync())
+        {
+            await using var a = await CounterAsync(store);
+            await using var old = await CounterAsync(store);
+            await a.InitializeAsync(0);
+            for (int i = 1; i <= 100; i++) await a.UpdateStateAsync(_ => [i]);
+            await old.FetchUpdatesAsync(); // at 100 updates' end
+            await a.CompactAsync();
+            var segment = store.Runtime.Controller.GetStream("s", "_sync-counter").AllSegments.Single().Data;
+            Assert.True(segment.StartOffset > 0, "compaction truncated the updates before its snapshot");
+            await a.UpdateStateAsync(_ => [1]);
+
+            await using var late = await CounterAsync(store);
+            await late.FetchUpdatesAsync();
+            Assert.Equal(5051, late.State);
+            await old.FetchUpdatesAsync();
+            Assert.Equal(5051, old.State);
+            revision = a.Revision;
+            Assert.Equal(revision, late.Revision);
+        }
+        await using (var store = await StreamStore.OpenAsync(_dir.Options()))
+        {
+            await using var again = await CounterAsync(store);
+            await again.FetchUpdatesAsync();
+            Assert.Equal(5051, again.State);
+            Assert.Equal(revision, again.Revision);
+            Assert.False(await again.InitializeAsync(0));
+            await again.UpdateStateAsync(s => [-s]);
+            Assert.Equal(0, again.State);
+        }
+    }
+
+    [Fact]
+    public async Task States_of_several_MiB_are_replicated_and_compacted()
+    {
+        await using var store = await OpenAsync(walFileSize: 32 << 20); // the default size: records of up to the 8 MiB event limit
+        var apply = (string state, string add) => state + add;
+        await using var a = await store.CreateStateSynchronizerAsync("s", "big", Text, Text, apply);
+        await using var b = await store.CreateStateSynchronizerAsync("s", "big", Text, Text, apply);
+        string mib = new('x', 1 << 20);
+        await a.InitializeAsync(mib);
+        for (int i = 0; i < 6; i++) await a.UpdateStateAsync(_ => [mib]);
+        await a.CompactAsync(); // a 7 MiB snapshot
+        await b.FetchUpdatesAsync();
+        Assert.Equal(7 << 20, b.State!.Length);
+        await Assert.ThrowsAsync<ArgumentException>(() => a.UpdateStateAsync(_ => [new string('y', 9 << 20)])); // beyond the 8 MiB event limit
+        Assert.Equal(7 << 20, a.State!.Length); // nothing changed
+    }
+
+    [Fact]
+    public async Task The_backing_stream_is_hidden_and_goes_with_its_scope()
+    {
+        var store = await OpenAsync();
+        await using (store)
+        {
+            await using var a = await CounterAsync(store);
+            await a.InitializeAsync(1);
+            Assert.Empty(await store.Streams.ListStreamsAsync("s").ToListAsync());
+            Assert.True(await store.Streams.DeleteScopeAsync("s"));
+            await Assert.ThrowsAsync<InvalidOperationException>(() => a.UpdateStateAsync(_ => [1]));
+            await Assert.ThrowsAsync<ScopeNotFoundException>(() => CounterAsync(store));
+        }
+    }
+
+    [Fact]
+    public async Task What_is_wrong_is_refused_clearly()
+    {
+        await using var store = await OpenAsync();
+        var bad = Assert.Throws<ArgumentException>(() => { _ = store.CreateStateSynchronizerAsync("s", "bad_name", Longs, Longs, (s, u) => s + u); });
+        Assert.Equal("name", bad.ParamName);
+        Assert.Throws<ArgumentNullException>(() => { _ = store.CreateStateSynchronizerAsync<long, long>("s", "x", null!, Longs, (s, u) => s + u); });
+        Assert.Throws<ArgumentNullException>(() => { _ = store.CreateStateSynchronizerAsync("s", "x", Longs, Longs, null!); });
+        await Assert.ThrowsAsync<ScopeNotFoundException>(() => store.CreateStateSynchronizerAsync("nope", "x", Longs, Longs, (s, u) => s + u));
+        var sync = await CounterAsync(store);
+        await Assert.ThrowsAsync<InvalidOperationException>(() => sync.UpdateStateAsync(_ => [1])); // not initialized
+        await Assert.ThrowsAsync<InvalidOperationException>(() => sync.CompactAsync());
+        await sync.DisposeAsync();
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => sync.FetchUpdatesAsync());
+    }
+}
