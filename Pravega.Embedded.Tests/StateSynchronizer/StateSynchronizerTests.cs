@@ -156,6 +156,40 @@ public sealed class StateSynchronizerTests : IDisposable
     }
 
     [Fact]
+    public async Task A_state_larger_than_a_record_is_initialized_and_compacted_in_parts_that_appear_together()
+    {
+        var apply = (string state, string add) => state + add;
+        string big = string.Concat(Enumerable.Range(0, 20).Select(i => new string((char)('a' + i), 1 << 20))); // 20 MiB
+        var hooked = new HookedSerializer();
+        await using (var store = await OpenAsync()) // 4 MiB WAL files: records of under 4 MiB
+        {
+            await using var a = await store.CreateStateSynchronizerAsync("s", "huge", hooked, Text, apply);
+            await using var b = await store.CreateStateSynchronizerAsync("s", "huge", Text, Text, apply);
+            Assert.True(await a.InitializeAsync(big));
+            Assert.False(await b.InitializeAsync("small"));
+            Assert.Equal(big, b.State);
+            await b.UpdateStateAsync(_ => ["!"]);
+            // An update gets in while a compaction serializes its snapshot (after its fetch): the parts' commit is
+            // conditional, so the snapshot is written again from the newer state, never truncating the update away.
+            hooked.OnSerialize = () => b.UpdateStateAsync(_ => ["?"]).GetAwaiter().GetResult();
+            await a.CompactAsync();
+            Assert.Null(hooked.OnSerialize);
+            await Task.WhenAll(Task.Run(() => a.CompactAsync()), Task.Run(() => b.CompactAsync()));
+            await using var late = await store.CreateStateSynchronizerAsync("s", "huge", Text, Text, apply);
+            await late.FetchUpdatesAsync();
+            Assert.Equal(big + "!?", late.State);
+            var segment = store.Runtime.Controller.GetStream("s", "_sync-huge").AllSegments.Single().Data;
+            Assert.True(segment.StartOffset > big.Length, "the older state and its update were truncated");
+        }
+        await using (var store = await StreamStore.OpenAsync(_dir.Options()))
+        {
+            await using var again = await store.CreateStateSynchronizerAsync("s", "huge", Text, Text, apply);
+            await again.FetchUpdatesAsync();
+            Assert.Equal(big + "!?", again.State);
+        }
+    }
+
+    [Fact]
     public async Task The_backing_stream_is_hidden_and_goes_with_its_scope()
     {
         var store = await OpenAsync();
@@ -184,5 +218,21 @@ public sealed class StateSynchronizerTests : IDisposable
         await Assert.ThrowsAsync<InvalidOperationException>(() => sync.CompactAsync());
         await sync.DisposeAsync();
         await Assert.ThrowsAsync<ObjectDisposedException>(() => sync.FetchUpdatesAsync());
+    }
+
+    /// <summary>UTF-8, running a hook once (then clearing it) when it serializes a state: a test's way into the moment between a fetch and its append.</summary>
+    private sealed class HookedSerializer : ISerializer<string>
+    {
+        public Action? OnSerialize { get; set; }
+
+        public void Serialize(string value, System.Buffers.IBufferWriter<byte> output)
+        {
+            var hook = OnSerialize;
+            OnSerialize = null;
+            hook?.Invoke();
+            Text.Serialize(value, output);
+        }
+
+        public string Deserialize(System.Buffers.ReadOnlySequence<byte> bytes) => Text.Deserialize(bytes);
     }
 }

@@ -191,6 +191,19 @@ internal sealed partial class SegmentContainer
     }
 
     /// <summary>
+    /// Commits an open transaction into one segment only if that segment's length (appends accepted so far) is
+    /// <paramref name="expectedLength"/>, atomically with the check (container lock): the state synchronizer's snapshot in
+    /// parts. Returns the commit record's LSN, or 0 when the length differs: nothing was written, the transaction is open.
+    /// </summary>
+    /// <exception cref="TransactionFailedException">The transaction is not open.</exception>
+    public long CommitTransactionIfLength(TransactionState transaction, TransactionTarget target, long expectedLength)
+    {
+        RequireOpen(transaction, "commit");
+        if (target.Segment.Length != expectedLength) return 0;
+        return CommitTransaction(transaction, _ => target);
+    }
+
+    /// <summary>
     /// A segment holds events or a byte stream's bytes, never both: the first commit or append decides, and the other kind
     /// is refused before anything is written.
     /// </summary>

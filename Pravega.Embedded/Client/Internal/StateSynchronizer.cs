@@ -18,6 +18,11 @@ internal sealed class StateSynchronizer<TState, TUpdate> : IStateSynchronizer<TS
     private const byte InitialRecord = 1;
     private const byte UpdatesRecord = 2;
     private const byte SnapshotRecord = 3;
+    private const byte PartRecord = 4;
+    private const int PartHeaderSize = 1 + 1 + 4 + 4;
+
+    /// <summary>What <see cref="ApplyPart"/> returns for a part of a state still to be completed by the next parts.</summary>
+    private const byte Incomplete = 0;
 
     private readonly StoreRuntime _runtime;
     private readonly StreamState _stream;
@@ -27,6 +32,7 @@ internal sealed class StateSynchronizer<TState, TUpdate> : IStateSynchronizer<TS
     private readonly Func<TState, TUpdate, TState> _apply;
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly RecordSerializer _records;
+    private readonly ArrayBufferWriter<byte> _parts = new(); // a state in parts, while they are read
     private long _readOffset; // where the next record starts (the segment's end as last fetched)
     private TierBlock? _block;
     private TState? _state;
@@ -193,7 +199,7 @@ internal sealed class StateSynchronizer<TState, TUpdate> : IStateSynchronizer<TS
             {
                 case SegmentReadStatus.Event:
                     _readOffset = read.NextOffset;
-                    if (_revision >= 0 || read.Event == InitialRecord || read.Event == SnapshotRecord) Volatile.Write(ref _revision, _readOffset);
+                    if (read.Event != Incomplete && (_revision >= 0 || read.Event is InitialRecord or SnapshotRecord)) Volatile.Write(ref _revision, _readOffset);
                     break;
                 case SegmentReadStatus.Truncated:
                     _readOffset = read.StartOffset; // compacted: the head is a snapshot of all before it
@@ -207,12 +213,41 @@ internal sealed class StateSynchronizer<TState, TUpdate> : IStateSynchronizer<TS
         }
     }
 
-    /// <summary>Applies one record read from the segment (inside the read: its memory is valid only then). Returns its kind.</summary>
+    /// <summary>
+    /// Applies one record read from the segment (inside the read: its memory is valid only then). Returns its kind, or
+    /// <see cref="Incomplete"/> for a part of a state whose last part is still to come.
+    /// </summary>
     private byte Apply(ReadOnlySequence<byte> bytes)
     {
         var reader = new SequenceReader<byte>(bytes);
         if (!reader.TryRead(out byte kind)) throw Corrupt("an empty record");
-        var rest = bytes.Slice(1);
+        if (kind == PartRecord) return ApplyPart(ref reader);
+        return Apply(kind, bytes.Slice(1), ref reader);
+    }
+
+    /// <summary>
+    /// A part of an initial state or snapshot too large for one record: parts are committed together (one transaction), in
+    /// order; the state is applied with the last.
+    /// </summary>
+    private byte ApplyPart(ref SequenceReader<byte> reader)
+    {
+        if (!reader.TryRead(out byte whole) || !reader.TryReadLittleEndian(out int index) || !reader.TryReadLittleEndian(out int count)
+            || whole is not (InitialRecord or SnapshotRecord) || index < 0 || index >= count)
+            throw Corrupt("a bad part header");
+        if (index == 0) _parts.ResetWrittenCount();
+        else if (_parts.WrittenCount == 0) throw Corrupt($"part {index} of {count} without the ones before");
+        foreach (var memory in reader.UnreadSequence) _parts.Write(memory.Span);
+        if (index < count - 1) return Incomplete;
+        var state = new ReadOnlySequence<byte>(_parts.WrittenMemory);
+        var stateReader = new SequenceReader<byte>(state);
+        byte applied = Apply(whole, state, ref stateReader);
+        _parts.ResetWrittenCount();
+        return applied;
+    }
+
+    /// <summary>Applies a whole record of <paramref name="kind"/>: <paramref name="rest"/> is what follows its kind byte.</summary>
+    private byte Apply(byte kind, ReadOnlySequence<byte> rest, ref SequenceReader<byte> reader)
+    {
         switch (kind)
         {
             case InitialRecord:
@@ -247,6 +282,7 @@ internal sealed class StateSynchronizer<TState, TUpdate> : IStateSynchronizer<TS
     /// </summary>
     private async Task<long?> TryAppendAsync(byte[] record, CancellationToken ct)
     {
+        if (record.Length > MaxRecordSize) return await TryAppendInPartsAsync(record, ct).ConfigureAwait(false);
         long lsn;
         lock (Container.Lock)
         {
@@ -257,6 +293,71 @@ internal sealed class StateSynchronizer<TState, TUpdate> : IStateSynchronizer<TS
         if (lsn == 0) return null;
         await Container.Log.WhenDurableAsync(lsn, CancellationToken.None).ConfigureAwait(false); // written: ours to see through
         _readOffset += SegmentContainer.EventHeaderSize + record.Length;
+        return _readOffset;
+    }
+
+    /// <summary>The largest record appended whole: the event limit, or less where the WAL's records are smaller.</summary>
+    private int MaxRecordSize => Math.Min(EventStreamWriter<TUpdate>.MaxEventSize, Math.Min(Container.MaxEventSize(0), Container.MaxTransactionEventSize));
+
+    /// <summary>
+    /// Appends a state too large for one record as parts (<c>[u8 4][u8 kind][i32 index][i32 count][bytes]</c>), the events
+    /// of one transaction on the backing stream whose commit is conditional on the segment's length (gate held): all parts
+    /// become visible together, contiguous, or none. Returns the offset after them, or null on a conflict.
+    /// </summary>
+    private async Task<long?> TryAppendInPartsAsync(byte[] record, CancellationToken ct)
+    {
+        int partSize = MaxRecordSize - PartHeaderSize;
+        int count = (record.Length - 1 + partSize - 1) / partSize;
+        TransactionState transaction;
+        lock (Container.Lock)
+        {
+            _runtime.ThrowIfDisposed();
+            RequireWritable();
+            transaction = Container.BeginTransaction(_stream.Id, _runtime.NewIds(), writerId: null, TimeSpan.FromSeconds(30));
+        }
+        _runtime.Leases.Track(transaction); // a crash leaves it open: aborted by its timeout after the reopen
+        long placed = 0, lsn = 0;
+        var part = new byte[PartHeaderSize + partSize];
+        try
+        {
+            for (int index = 0; index < count; index++)
+            {
+                int from = 1 + (index * partSize), length = Math.Min(partSize, record.Length - from);
+                part[0] = PartRecord;
+                part[1] = record[0];
+                BinaryPrimitives.WriteInt32LittleEndian(part.AsSpan(2), index);
+                BinaryPrimitives.WriteInt32LittleEndian(part.AsSpan(6), count);
+                record.AsSpan(from, length).CopyTo(part.AsSpan(PartHeaderSize));
+                await Container.Log.WaitForCapacityAsync(ct).ConfigureAwait(false);
+                lock (Container.Lock)
+                {
+                    _runtime.ThrowIfDisposed();
+                    Container.AppendToTransaction(transaction, 0.5, part.AsSpan(0, PartHeaderSize + length));
+                }
+                _runtime.Leases.Renew(transaction);
+                placed += SegmentContainer.EventHeaderSize + PartHeaderSize + length;
+            }
+            lock (Container.Lock)
+            {
+                _runtime.ThrowIfDisposed();
+                RequireWritable();
+                lsn = Container.CommitTransactionIfLength(transaction, new TransactionTarget(_segment, KeyRange.Full), _readOffset);
+            }
+        }
+        finally
+        {
+            if (lsn == 0)
+            {
+                lock (Container.Lock)
+                {
+                    if (transaction.Phase == TransactionPhase.Open && !_runtime.IsDisposed) Container.AbortTransaction(transaction, AbortReason.Requested);
+                }
+            }
+            _runtime.Leases.Release(transaction);
+        }
+        if (lsn == 0) return null;
+        await Container.Log.WhenDurableAsync(lsn, CancellationToken.None).ConfigureAwait(false);
+        _readOffset += placed;
         return _readOffset;
     }
 
@@ -284,9 +385,9 @@ internal sealed class StateSynchronizer<TState, TUpdate> : IStateSynchronizer<TS
                 buffer.Write(one.WrittenSpan);
             }
         }
-        int max = Math.Min(EventStreamWriter<TUpdate>.MaxEventSize, Container.MaxEventSize(0));
-        if (buffer.WrittenCount > max)
-            throw new ArgumentException($"The serialized {(updates is null ? "state" : "updates")} take {buffer.WrittenCount} bytes; a state synchronizer's record holds at most {max}.");
+        // A state of any size goes in parts (TryAppendInPartsAsync); updates are one record, up to the event limit.
+        if (updates is not null && buffer.WrittenCount > MaxRecordSize)
+            throw new ArgumentException($"The serialized updates take {buffer.WrittenCount} bytes; a state synchronizer's update record holds at most {MaxRecordSize}.");
         return buffer.WrittenSpan.ToArray();
     }
 
