@@ -28,6 +28,7 @@ public sealed partial class StreamStore : IStreamStore
         Streams = new StreamManager(runtime);
         ReaderGroups = new ReaderGroupManager(runtime);
         Batch = new BatchClient(runtime);
+        KeyValueTables = new KeyValueTableManager(runtime);
     }
 
     /// <inheritdoc/>
@@ -37,8 +38,7 @@ public sealed partial class StreamStore : IStreamStore
     public IReaderGroupManager ReaderGroups { get; }
 
     /// <inheritdoc/>
-    /// <exception cref="NotSupportedException">Always, for now: key-value tables are a later issue.</exception>
-    public IKeyValueTableManager KeyValueTables => throw new NotSupportedException("Key-value tables are not implemented yet (issue: key-value tables).");
+    public IKeyValueTableManager KeyValueTables { get; }
 
     /// <inheritdoc/>
     public IBatchClient Batch { get; }
@@ -237,8 +237,18 @@ public sealed partial class StreamStore : IStreamStore
 
     /// <inheritdoc/>
     public Task<IKeyValueTable<TKey, TValue>> OpenKeyValueTableAsync<TKey, TValue>(
-        string scope, string table, ISerializer<TKey> keySerializer, ISerializer<TValue> valueSerializer, CancellationToken ct = default) =>
-        Task.FromException<IKeyValueTable<TKey, TValue>>(new NotSupportedException("Key-value tables are not implemented yet (issue: key-value tables)."));
+        string scope, string table, ISerializer<TKey> keySerializer, ISerializer<TValue> valueSerializer, CancellationToken ct = default)
+    {
+        NameValidator.ValidateName(scope, nameof(scope));
+        NameValidator.ValidateName(table, nameof(table));
+        ArgumentNullException.ThrowIfNull(keySerializer);
+        ArgumentNullException.ThrowIfNull(valueSerializer);
+        return _runtime.Run(async () =>
+        {
+            var index = await _runtime.TableAsync(scope, table, ct).ConfigureAwait(false);
+            return (IKeyValueTable<TKey, TValue>)new KeyValueTable<TKey, TValue>(_runtime, index, $"{scope}/{table}", keySerializer, valueSerializer);
+        });
+    }
 
     /// <summary>Flushes every pending append, stops background work, and releases files and directory locks. Idempotent.</summary>
     /// <returns>A task that completes when everything is released.</returns>

@@ -12,7 +12,13 @@ internal static class KeySpace
         int max = Encoding.UTF8.GetMaxByteCount(routingKey.Length);
         Span<byte> bytes = max <= 512 ? stackalloc byte[max] : new byte[max];
         int count = Encoding.UTF8.GetBytes(routingKey, bytes);
-        ulong hash = XXH64.DigestOf(bytes[..count]);
+        return Point(bytes[..count]);
+    }
+
+    /// <summary>The point of a key given as bytes (a key-value table's serialized key): xxHash64 mapped into [0, 1).</summary>
+    public static double Point(ReadOnlySpan<byte> key)
+    {
+        ulong hash = XXH64.DigestOf(key);
         return (hash >> 12) * (1.0 / (1L << 52));
     }
 

@@ -35,6 +35,9 @@ internal sealed partial class StreamController : IMetadataLog
         int streams = s.Streams.Keys.Count(n => !IsInternal(n));
         if (streams > 0)
             throw new InvalidOperationException($"Scope '{scope}' still holds {streams} stream(s); delete them first.");
+        int tables = s.Streams.Keys.Count(n => n.StartsWith("_kvt-", StringComparison.Ordinal));
+        if (tables > 0)
+            throw new InvalidOperationException($"Scope '{scope}' still holds {tables} key-value table(s); delete them first.");
         // As Pravega, only an empty scope goes: a group left behind would name a scope that no longer exists.
         if (s.ReaderGroups.Count > 0)
             throw new InvalidOperationException($"Scope '{scope}' still holds {s.ReaderGroups.Count} reader group(s); delete them first.");
@@ -109,8 +112,12 @@ internal sealed partial class StreamController : IMetadataLog
     public Task<IReadOnlyList<string>> ListStreamsAsync(string scope, CancellationToken ct) =>
         Run<IReadOnlyList<string>>(() => [.. RequireScope(scope).Streams.Keys.Where(n => !IsInternal(n)).Order(StringComparer.Ordinal)], ct);
 
+    /// <summary>The internal streams of a scope (state synchronizers', key-value tables'), ordered by name.</summary>
+    public Task<IReadOnlyList<string>> ListInternalStreamsAsync(string scope, CancellationToken ct) =>
+        Run<IReadOnlyList<string>>(() => [.. RequireScope(scope).Streams.Keys.Where(IsInternal).Order(StringComparer.Ordinal)], ct);
+
     /// <summary>
-    /// Internal streams (a state synchronizer's, later a table's) start with <c>_</c>, which no user name may (API.md): they
+    /// Internal streams (a state synchronizer's, a key-value table's) start with <c>_</c>, which no user name may (API.md): they
     /// are never listed, and go with their scope.
     /// </summary>
     public static bool IsInternal(string stream) => stream.StartsWith('_');

@@ -8,6 +8,7 @@ namespace Pravega.Embedded.Client.Internal;
 internal sealed class StoreRuntime
 {
     private readonly ConcurrentDictionary<(string Scope, string Group), ReaderGroupCoordinator> _groups = new();
+    private readonly ConcurrentDictionary<(string Scope, string Table), Lazy<Task<TableIndex>>> _tables = new();
     private volatile bool _disposed;
 
     public StoreRuntime(SegmentContainer container, StreamController controller, TransactionLeases leases, WatermarkService watermarks, TimeProvider time, Func<Guid> newIds)
@@ -135,6 +136,49 @@ internal sealed class StoreRuntime
     /// The coordinator of a group that exists (<see cref="ReaderGroupNotFoundException"/> otherwise), replaced when the
     /// group was re-created or reset.
     /// </summary>
+    /// <summary>
+    /// The index of a key-value table, built once per open (<see cref="TableIndex.BuildAsync"/>) and shared by its handles.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The table does not exist.</exception>
+    public async Task<TableIndex> TableAsync(string scope, string table, CancellationToken ct)
+    {
+        var key = (scope, table);
+        while (true)
+        {
+            var build = _tables.GetOrAdd(key, k => new Lazy<Task<TableIndex>>(() => BuildTableAsync(k.Scope, k.Table)));
+            TableIndex index;
+            try
+            {
+                index = await build.Value.WaitAsync(ct).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                _tables.TryRemove(KeyValuePair.Create(key, build)); // the next open tries again
+                throw;
+            }
+            if (!index.Stream.IsDeleted) return index;
+            _tables.TryRemove(KeyValuePair.Create(key, build)); // deleted (and perhaps created again): build anew
+        }
+    }
+
+    private async Task<TableIndex> BuildTableAsync(string scope, string table)
+    {
+        StreamState stream;
+        try
+        {
+            stream = Controller.GetStream(scope, TableIndex.StreamName(table));
+        }
+        catch (StreamNotFoundException)
+        {
+            await Controller.WhenObservedDurableAsync(CancellationToken.None).ConfigureAwait(false);
+            throw new InvalidOperationException($"Key-value table {scope}/{table} does not exist.");
+        }
+        return await TableIndex.BuildAsync(this, stream, CancellationToken.None).ConfigureAwait(false);
+    }
+
+    /// <summary>Forgets a deleted table's index.</summary>
+    public void ForgetTable(string scope, string table) => _tables.TryRemove((scope, table), out _);
+
     public ReaderGroupCoordinator Coordinator(string scope, string group)
     {
         var state = Controller.GetReaderGroup(scope, group);
