@@ -1,0 +1,107 @@
+using System.Diagnostics;
+using System.Globalization;
+
+namespace Pravega.Embedded.Benchmarks;
+
+/// <summary>
+/// Key-value tables at volume: <c>--keys</c> keys (16-byte keys, 32-byte values) written with <c>UpdateAllAsync</c> in
+/// batches of <c>--batch</c>, then the store reopened and the table opened again (its index is rebuilt by reading the
+/// partitions), with the heap measured after a full collection, and every key read back. Markdown on stdout.
+/// </summary>
+internal static class KeyValueTableRunner
+{
+    public static async Task<int> RunAsync(string[] args)
+    {
+        string parent = Path.GetTempPath();
+        int keys = 1_000_000, batch = 1000, partitions = 4;
+        for (int i = 0; i < args.Length; i++)
+        {
+            switch (args[i])
+            {
+                case "--dir" when i + 1 < args.Length: parent = args[++i]; break;
+                case "--keys" when i + 1 < args.Length: keys = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
+                case "--batch" when i + 1 < args.Length: batch = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
+                case "--partitions" when i + 1 < args.Length: partitions = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
+                default:
+                    Console.Error.WriteLine($"unknown option {args[i]}");
+                    return 2;
+            }
+        }
+        string root = Path.Combine(parent, "pravega-kvt-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            var options = StreamStoreOptions.InDirectory(root);
+            long heapBefore = Heap();
+            var watch = Stopwatch.StartNew();
+            await using (var store = await StreamStore.OpenAsync(options))
+            {
+                await store.Streams.CreateScopeAsync("s");
+                await store.KeyValueTables.CreateKeyValueTableAsync("s", "t", new KeyValueTableConfiguration { PartitionCount = partitions });
+                await using var table = await store.OpenKeyValueTableAsync("s", "t", Serializers.Bytes, Serializers.Bytes);
+                var entries = new List<TableEntry<byte[], byte[]>>(batch);
+                for (int k = 0; k < keys;)
+                {
+                    entries.Clear();
+                    for (int j = 0; j < batch && k < keys; j++, k++) entries.Add(new TableEntry<byte[], byte[]>(Key(k), Value(k), KeyVersion.Any));
+                    await table.UpdateAllAsync(entries);
+                }
+            }
+            double writeSeconds = watch.Elapsed.TotalSeconds;
+
+            watch.Restart();
+            await using (var store = await StreamStore.OpenAsync(options))
+            {
+                double storeOpen = watch.Elapsed.TotalSeconds;
+                await using var table = await store.OpenKeyValueTableAsync("s", "t", Serializers.Bytes, Serializers.Bytes);
+                double tableOpen = watch.Elapsed.TotalSeconds - storeOpen;
+                long heap = Heap() - heapBefore;
+                watch.Restart();
+                for (int k = 0; k < keys; k++)
+                {
+                    var entry = await table.GetAsync(Key(k)) ?? throw new InvalidOperationException($"key {k} is missing");
+                    if (!entry.Value.AsSpan().SequenceEqual(Value(k))) throw new InvalidOperationException($"key {k} has a wrong value");
+                }
+                double readSeconds = watch.Elapsed.TotalSeconds;
+                Console.WriteLine($"{keys:N0} keys of 16 B with 32-B values, batches of {batch}, {partitions} partitions");
+                Console.WriteLine();
+                Console.WriteLine("| write (keys/s) | store open (s) | table open: index rebuilt (s) | heap after open (MB) | heap per key (B) | reads (keys/s) |");
+                Console.WriteLine("|--:|--:|--:|--:|--:|--:|");
+                Console.WriteLine($"| {keys / writeSeconds:N0} | {storeOpen:F2} | {tableOpen:F2} | {heap / 1e6:F0} | {(double)heap / keys:F0} | {keys / readSeconds:N0} |");
+            }
+            return 0;
+        }
+        finally
+        {
+            try
+            {
+                Directory.Delete(root, recursive: true);
+            }
+            catch (IOException)
+            {
+            }
+        }
+    }
+
+    private static long Heap()
+    {
+        GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true, compacting: true);
+        GC.WaitForPendingFinalizers();
+        GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true, compacting: true);
+        return GC.GetTotalMemory(forceFullCollection: true);
+    }
+
+    private static byte[] Key(int k)
+    {
+        var key = new byte[16];
+        BitConverter.TryWriteBytes(key, (long)k);
+        BitConverter.TryWriteBytes(key.AsSpan(8), (long)k * 2654435761L);
+        return key;
+    }
+
+    private static byte[] Value(int k)
+    {
+        var value = new byte[32];
+        for (int i = 0; i < value.Length; i++) value[i] = (byte)(k + i);
+        return value;
+    }
+}
