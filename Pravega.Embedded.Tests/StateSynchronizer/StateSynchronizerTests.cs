@@ -45,32 +45,45 @@ public sealed class StateSynchronizerTests : IDisposable
     }
 
     [Fact]
-    public async Task Concurrent_conditional_updates_are_each_applied_exactly_once()
+    public async Task Eight_members_incrementing_a_hundred_times_each_count_eight_hundred_also_after_compaction_and_a_reopen()
     {
-        await using var store = await OpenAsync();
-        var members = new List<IStateSynchronizer<long, long>>();
         // Each update sets the value its generator computed from the state it saw: only conditional appends (a conflict
-        // runs the generator again on the newer state) make 200 increments count 200.
-        for (int i = 0; i < 4; i++) members.Add(await store.CreateStateSynchronizerAsync("s", "counter", Longs, Longs, (_, set) => set));
-        Assert.True(await members[0].InitializeAsync(0));
+        // runs the generator again on the newer state) make 800 increments count 800.
+        var set = (long _, long value) => value;
         int generated = 0;
-        await Task.WhenAll(members.Select(m => Task.Run(async () =>
+        await using (var store = await OpenAsync())
         {
-            for (int i = 0; i < 50; i++)
-                await m.UpdateStateAsync(state =>
+            var members = new List<IStateSynchronizer<long, long>>();
+            for (int i = 0; i < 8; i++) members.Add(await store.CreateStateSynchronizerAsync("s", "counter", Longs, Longs, set));
+            Assert.True(await members[0].InitializeAsync(0));
+            await Task.WhenAll(members.Select((m, n) => Task.Run(async () =>
+            {
+                for (int i = 0; i < 100; i++)
                 {
-                    Interlocked.Increment(ref generated);
-                    return [state + 1];
-                });
-        })));
-        foreach (var m in members)
-        {
-            await m.FetchUpdatesAsync();
-            Assert.Equal(200, m.State);
+                    await m.UpdateStateAsync(state =>
+                    {
+                        Interlocked.Increment(ref generated);
+                        return [state + 1];
+                    });
+                    if (n == 0 && i == 50) await m.CompactAsync(); // while the others go on
+                }
+            })));
+            foreach (var m in members)
+            {
+                await m.FetchUpdatesAsync();
+                Assert.Equal(800, m.State);
+                Assert.Equal(members[0].Revision, m.Revision);
+            }
+            Assert.True(generated >= 800);
+            await members[3].CompactAsync();
+            foreach (var m in members) await m.DisposeAsync();
         }
-        Assert.True(generated >= 200);
-        Assert.All(members, m => Assert.Equal(members[0].Revision, m.Revision));
-        foreach (var m in members) await m.DisposeAsync();
+        await using (var store = await StreamStore.OpenAsync(_dir.Options()))
+        {
+            await using var late = await store.CreateStateSynchronizerAsync("s", "counter", Longs, Longs, set);
+            await late.FetchUpdatesAsync();
+            Assert.Equal(800, late.State);
+        }
     }
 
     [Fact]
