@@ -28,7 +28,8 @@ public static class Program
         if (args.Length == 2 && args[0] == CrashReader.Command) return await CrashReader.RunAsync(args[1]);
         if (args.Length == 2 && args[0] == CrashTransactionWriter.Command) return await CrashTransactionWriter.RunAsync(args[1]);
         if (args.Length == 2 && args[0] == CrashByteWriter.Command) return await CrashByteWriter.RunAsync(args[1]);
-        await Console.Error.WriteLineAsync($"usage: {CrashWriter.Command} <root> <startNumber> <count> <keys> <walFileSize> [{CrashWriter.TruncateArgument}|{CrashWriter.ScaleArgument}] | {CrashReader.Command} <root> | {CrashTransactionWriter.Command} <root> | {CrashByteWriter.Command} <root>");
+        if (args.Length == 2 && args[0] == CrashTableWriter.Command) return await CrashTableWriter.RunAsync(args[1]);
+        await Console.Error.WriteLineAsync($"usage: {CrashWriter.Command} <root> <startNumber> <count> <keys> <walFileSize> [{CrashWriter.TruncateArgument}|{CrashWriter.ScaleArgument}] | {CrashReader.Command} <root> | {CrashTransactionWriter.Command} <root> | {CrashByteWriter.Command} <root> | {CrashTableWriter.Command} <root>");
         return UsageExitCode;
     }
 }
