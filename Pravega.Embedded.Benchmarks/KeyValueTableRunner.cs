@@ -6,7 +6,9 @@ namespace Pravega.Embedded.Benchmarks;
 /// <summary>
 /// Key-value tables at volume: <c>--keys</c> keys (16-byte keys, 32-byte values) written with <c>UpdateAllAsync</c> in
 /// batches of <c>--batch</c>, then the store reopened and the table opened again (its index is rebuilt by reading the
-/// partitions), with the heap measured after a full collection, and every key read back. Markdown on stdout.
+/// partitions), with the heap measured after a full collection, and every key read back; then single-key operations and
+/// batches on the full table (ops/s, p50/p99, one caller and 64), and a synchronizer's conditional updates with 1 and 8
+/// contending members. Markdown on stdout.
 /// </summary>
 internal static class KeyValueTableRunner
 {
@@ -67,6 +69,9 @@ internal static class KeyValueTableRunner
                 Console.WriteLine("| write (keys/s) | store open (s) | table open: index rebuilt (s) | heap after open (MB) | heap per key (B) | reads (keys/s) |");
                 Console.WriteLine("|--:|--:|--:|--:|--:|--:|");
                 Console.WriteLine($"| {keys / writeSeconds:N0} | {storeOpen:F2} | {tableOpen:F2} | {heap / 1e6:F0} | {(double)heap / keys:F0} | {keys / readSeconds:N0} |");
+                Console.WriteLine();
+                await OperationsAsync(table, keys);
+                await SynchronizerAsync(store);
             }
             return 0;
         }
@@ -79,6 +84,90 @@ internal static class KeyValueTableRunner
             catch (IOException)
             {
             }
+        }
+    }
+
+    /// <summary>Single-key operations, one at a time (latency) and 64 callers at once (throughput), on the full table.</summary>
+    private static async Task OperationsAsync(IKeyValueTable<byte[], byte[]> table, int keys)
+    {
+        const int Count = 20_000;
+        Console.WriteLine("| operation | callers | ops/s | p50 (µs) | p99 (µs) |");
+        Console.WriteLine("|---|--:|--:|--:|--:|");
+        foreach (int callers in new[] { 1, 64 })
+        {
+            foreach (string op in new[] { "get", "put", "replace", "updateAll x16" })
+            {
+                var latencies = new double[Count];
+                int next = -1;
+                var watch = Stopwatch.StartNew();
+                await Task.WhenAll(Enumerable.Range(0, callers).Select(caller => Task.Run(async () =>
+                {
+                    int i;
+                    while ((i = Interlocked.Increment(ref next)) < Count)
+                    {
+                        int k = (int)((uint)(i * 2654435761u) % (uint)keys);
+                        long start = Stopwatch.GetTimestamp();
+                        switch (op)
+                        {
+                            case "get":
+                                _ = await table.GetAsync(Key(k));
+                                break;
+                            case "put":
+                                await table.PutAsync(Key(k), Value(i));
+                                break;
+                            case "replace":
+                                var entry = await table.GetAsync(Key(k));
+                                try
+                                {
+                                    await table.ReplaceAsync(Key(k), Value(i), entry!.Version);
+                                }
+                                catch (ConditionalUpdateException)
+                                {
+                                    // another caller replaced it between the get and the replace
+                                }
+                                break;
+                            default:
+                                await table.UpdateAllAsync([.. Enumerable.Range(0, 16).Select(j => new TableEntry<byte[], byte[]>(Key((k + (j * 7919)) % keys), Value(i), KeyVersion.Any))]);
+                                break;
+                        }
+                        latencies[i] = Stopwatch.GetElapsedTime(start).TotalMicroseconds;
+                    }
+                })));
+                double seconds = watch.Elapsed.TotalSeconds;
+                Array.Sort(latencies);
+                Console.WriteLine($"| {op} | {callers} | {Count / seconds:N0} | {latencies[Count / 2]:F0} | {latencies[Count * 99 / 100]:F0} |");
+            }
+        }
+        Console.WriteLine();
+    }
+
+    /// <summary>Conditional increments of one synchronizer's counter by 1 and by 8 contending members.</summary>
+    private static async Task SynchronizerAsync(StreamStore store)
+    {
+        Console.WriteLine("| synchronizer members | updates/s (all members) | conflicts per update |");
+        Console.WriteLine("|--:|--:|--:|");
+        foreach (int members in new[] { 1, 8 })
+        {
+            const int PerMember = 2000;
+            var syncs = new List<IStateSynchronizer<long, long>>();
+            string name = "counter" + members.ToString(CultureInfo.InvariantCulture);
+            for (int m = 0; m < members; m++) syncs.Add(await store.CreateStateSynchronizerAsync("s", name, Serializers.Json<long>(), Serializers.Json<long>(), (_, v) => v));
+            await syncs[0].InitializeAsync(0);
+            long generated = 0;
+            var watch = Stopwatch.StartNew();
+            await Task.WhenAll(syncs.Select(s => Task.Run(async () =>
+            {
+                for (int i = 0; i < PerMember; i++)
+                    await s.UpdateStateAsync(c =>
+                    {
+                        Interlocked.Increment(ref generated);
+                        return [c + 1];
+                    });
+            })));
+            double seconds = watch.Elapsed.TotalSeconds;
+            int updates = members * PerMember;
+            Console.WriteLine($"| {members} | {updates / seconds:N0} | {(double)(generated - updates) / updates:F2} |");
+            foreach (var s in syncs) await s.DisposeAsync();
         }
     }
 
