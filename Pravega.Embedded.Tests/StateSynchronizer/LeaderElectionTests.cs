@@ -70,6 +70,47 @@ public sealed class LeaderElectionTests : IDisposable
         foreach (var m in members) await m.DisposeAsync();
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    public async Task Members_pausing_stopping_and_rejoining_never_make_two_leaders(int seed)
+    {
+        var random = new Random(seed);
+        await using var store = await StreamStore.OpenAsync(Options);
+        await store.Streams.CreateScopeAsync("s");
+        var members = new LeaderElection?[5];
+        var paused = new bool[5];
+        for (int i = 0; i < members.Length; i++) members[i] = await JoinAsync(store, "m" + i);
+        int led = 0;
+        for (int step = 0; step < 300; step++)
+        {
+            int m = random.Next(members.Length);
+            switch (random.Next(10))
+            {
+                case < 5: // a member's round, unless it is paused or gone
+                    if (members[m] is { } member && !paused[m] && await member.TryLeadAsync()) led++;
+                    break;
+                case < 7:
+                    paused[m] = !paused[m]; // pauses (a leader then stops renewing) or resumes
+                    break;
+                case 7: // stops (resigning if it leads) and comes back later under the same id
+                    if (members[m] is { } stopping) await stopping.DisposeAsync();
+                    members[m] = null;
+                    break;
+                case 8:
+                    members[m] ??= await JoinAsync(store, "m" + m);
+                    break;
+                default:
+                    _clock.Advance(TimeSpan.FromMilliseconds(random.Next(0, 6000)));
+                    break;
+            }
+            AtMostOneLeader(members.OfType<LeaderElection>());
+        }
+        Assert.True(led >= 5, $"the lead was taken or renewed only {led} times");
+        foreach (var member in members.OfType<LeaderElection>()) await member.DisposeAsync();
+    }
+
     [Fact]
     public async Task Of_many_members_trying_at_the_same_instant_exactly_one_leads()
     {
