@@ -48,12 +48,6 @@ internal sealed class WatermarkService : IDisposable
         }
     }
 
-    /// <summary>The marks of <paramref name="stream"/> so far, oldest first (a snapshot).</summary>
-    public IReadOnlyList<Watermark> MarksOf(StreamState stream)
-    {
-        lock (_lock) return _streams.TryGetValue(stream, out var marks) ? [.. marks.Marks] : [];
-    }
-
     /// <summary>
     /// The time window of a reader group at <paramref name="position"/> in <paramref name="stream"/> (its segments' offsets,
     /// container lock not needed): the lower bound is the last mark the position has passed (null: none), the upper bound
@@ -61,18 +55,22 @@ internal sealed class WatermarkService : IDisposable
     /// </summary>
     public TimeWindow WindowAt(StreamState stream, IReadOnlyDictionary<long, long> position)
     {
-        var marks = MarksOf(stream);
-        // Marks' cuts only move forward, so "passed" holds for a prefix of them: the last passed one by binary search.
-        int lo = 0, hi = marks.Count; // marks[..lo] passed, marks[hi..] not
-        while (lo < hi)
+        lock (_lock)
         {
-            int mid = (lo + hi) >>> 1;
-            if (Passed(stream, marks[mid].Cut, position)) lo = mid + 1;
-            else hi = mid;
+            if (!_streams.TryGetValue(stream, out var streamMarks)) return default;
+            var marks = streamMarks.Marks;
+            // Marks' cuts only move forward, so "passed" holds for a prefix of them: the last passed one by binary search.
+            int lo = 0, hi = marks.Count; // marks[..lo] passed, marks[hi..] not
+            while (lo < hi)
+            {
+                int mid = (lo + hi) >>> 1;
+                if (Passed(stream, marks[mid].Cut, position)) lo = mid + 1;
+                else hi = mid;
+            }
+            long? lower = lo > 0 ? marks[lo - 1].LowerTimeBound : null;
+            long? upper = lo < marks.Count ? marks[lo].UpperTimeBound : null;
+            return new TimeWindow(lower, upper);
         }
-        long? lower = lo > 0 ? marks[lo - 1].LowerTimeBound : null;
-        long? upper = lo < marks.Count ? marks[lo].UpperTimeBound : null;
-        return new TimeWindow(lower, upper);
     }
 
     /// <summary>

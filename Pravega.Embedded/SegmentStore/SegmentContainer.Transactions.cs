@@ -42,6 +42,12 @@ internal sealed partial class SegmentContainer
     /// <summary>A transaction that is open or still remembered (container lock).</summary>
     public bool TryGetTransaction(Guid id, out TransactionState transaction) => _transactions.TryGetValue(id, out transaction!);
 
+    /// <summary>
+    /// Largest event that both a plain append without a writer id and a transaction's record can hold: what a state
+    /// synchronizer's and a key-value table's records, which go either way, may take (with the API's event limit).
+    /// </summary>
+    public int MaxEventSizeEitherWay => Math.Min(MaxEventSize(0), MaxTransactionEventSize);
+
     /// <summary>Largest chunk of bytes one record of a byte stream's flush unit can hold.</summary>
     public int MaxUnitChunkSize => Log.MaxPayloadSize - UnitBytesHeaderSize;
 

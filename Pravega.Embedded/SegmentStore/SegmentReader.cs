@@ -71,6 +71,22 @@ internal sealed class SegmentReader
     }
 
     /// <summary>
+    /// <see cref="ReadEvent"/>, loading the Tier-2 block when the event is only there (<see cref="LoadAsync"/>) and reading
+    /// again with it: any status but <see cref="SegmentReadStatus.InTier2"/>, and the block read last, for the caller to
+    /// pass as <paramref name="hint"/> to its next read (a reader going on through tiered bytes).
+    /// </summary>
+    public async ValueTask<(SegmentRead<T> Read, TierBlock? Hint)> ReadEventAsync<T>(Segment segment, long offset, ISerializer<T> serializer, TierBlock? hint, CancellationToken ct)
+    {
+        var read = ReadEvent(segment, offset, serializer, hint);
+        while (read.Status == SegmentReadStatus.InTier2)
+        {
+            hint = await LoadAsync(segment, offset, ct).ConfigureAwait(false);
+            read = ReadEvent(segment, offset, serializer, hint);
+        }
+        return (read, hint);
+    }
+
+    /// <summary>
     /// Copies durable bytes of a byte stream's segment from <paramref name="offset"/> into <paramref name="destination"/>:
     /// those that lie in one index entry or Tier-2 block, as many as fit (at least one when any byte is readable there),
     /// or why none: <see cref="SegmentReadStatus.Truncated"/>, <see cref="SegmentReadStatus.NotYetAvailable"/>,

@@ -10,12 +10,7 @@ internal static class EventFetcher
         var stream = runtime.Controller.GetStream(pointer.Segment.Scope, pointer.Segment.Stream);
         if (!stream.TryGetSegment(pointer.Segment.SegmentId, out var segment))
             throw new ArgumentException($"Segment {pointer.Segment} does not exist.", nameof(pointer));
-        var read = runtime.Reader.ReadEvent(segment.Data, pointer.Offset, serializer);
-        while (read.Status == SegmentReadStatus.InTier2)
-        {
-            var block = await runtime.Reader.LoadAsync(segment.Data, pointer.Offset, ct).ConfigureAwait(false);
-            read = runtime.Reader.ReadEvent(segment.Data, pointer.Offset, serializer, block);
-        }
+        var (read, _) = await runtime.Reader.ReadEventAsync(segment.Data, pointer.Offset, serializer, hint: null, ct).ConfigureAwait(false);
         if (read.Status == SegmentReadStatus.Truncated)
             throw ThrowHelper.Truncated(pointer.Segment, pointer.Offset, read.StartOffset);
         if (read.Status != SegmentReadStatus.Event || read.Length != pointer.Length)

@@ -180,31 +180,17 @@ internal sealed class KeyValueTable<TKey, TValue> : IKeyValueTable<TKey, TValue>
     private long Append(Segment partition, byte[] record, out long offset)
     {
         offset = partition.Length;
-        long lsn = Container.AppendEvent(partition, writerId: null, SegmentContainer.NoEventNumber, record, out _);
-        if (lsn == 0) throw new InvalidOperationException($"Key-value table {_name} was deleted.");
-        return lsn;
+        return Container.AppendEvent(partition, writerId: null, SegmentContainer.NoEventNumber, record, out _); // RequireLive: not sealed
     }
 
     /// <summary>The value of a put record, once that record is durable (Tier-2 read if tiered).</summary>
     private async Task<TValue> ReadValueAsync(TableIndex.Slot slot, CancellationToken ct)
     {
         if (slot.Lsn > 0) await Container.Log.WhenDurableAsync(slot.Lsn, ct).ConfigureAwait(false);
-        TierBlock? block = null;
-        while (true)
-        {
-            var read = _runtime.Reader.ReadEvent(slot.Segment, slot.Offset, _parser, block);
-            switch (read.Status)
-            {
-                case SegmentReadStatus.Event:
-                    return read.Event!;
-                case SegmentReadStatus.InTier2:
-                    block = await _runtime.Reader.LoadAsync(slot.Segment, slot.Offset, ct).ConfigureAwait(false);
-                    break;
-                default:
-                    if (slot.Segment.IsDeleted) throw new InvalidOperationException($"Key-value table {_name} was deleted.");
-                    throw new StorageCorruptedException($"Key-value table {_name}: no record at offset {slot.Offset} of partition {slot.Segment.SegmentId} ({read.Status}).");
-            }
-        }
+        var (read, _) = await _runtime.Reader.ReadEventAsync(slot.Segment, slot.Offset, _parser, hint: null, ct).ConfigureAwait(false);
+        if (read.Status == SegmentReadStatus.Event) return read.Event!;
+        if (slot.Segment.IsDeleted) throw new InvalidOperationException($"Key-value table {_name} was deleted.");
+        throw new StorageCorruptedException($"Key-value table {_name}: no record at offset {slot.Offset} of partition {slot.Segment.SegmentId} ({read.Status}).");
     }
 
     private byte[] KeyBytes(TKey key)
@@ -219,7 +205,7 @@ internal sealed class KeyValueTable<TKey, TValue> : IKeyValueTable<TKey, TValue>
     {
         var buffer = new ArrayBufferWriter<byte>();
         _values.Serialize(value, buffer);
-        int max = Math.Min(EventStreamWriter<TValue>.MaxEventSize, Math.Min(Container.MaxEventSize(0), Container.MaxTransactionEventSize));
+        int max = Math.Min(EventStreamWriter<TValue>.MaxEventSize, Container.MaxEventSizeEitherWay);
         if (TableIndex.RecordHeaderSize + key.Length + buffer.WrittenCount > max)
             throw new ArgumentException($"The key and value take {key.Length + buffer.WrittenCount} bytes; a key-value table entry holds at most {max - TableIndex.RecordHeaderSize}.", nameof(value));
         return TableIndex.Record(TableIndex.PutRecord, key, buffer.WrittenSpan);

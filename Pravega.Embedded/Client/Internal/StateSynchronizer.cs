@@ -142,9 +142,8 @@ internal sealed class StateSynchronizer<TState, TUpdate> : IStateSynchronizer<TS
         {
             _runtime.ThrowIfDisposed();
             RequireWritable();
-            lsn = Container.AppendEvent(_segment, writerId: null, SegmentContainer.NoEventNumber, record, out _);
+            lsn = Container.AppendEvent(_segment, writerId: null, SegmentContainer.NoEventNumber, record, out _); // RequireWritable: not sealed
         }
-        if (lsn == 0) throw new StreamSealedException($"The state synchronizer's stream {_stream} is sealed.");
         await Container.Log.WhenDurableAsync(lsn, ct).ConfigureAwait(false); // State sees it at the next fetch, as in Pravega
     }
 
@@ -194,7 +193,7 @@ internal sealed class StateSynchronizer<TState, TUpdate> : IStateSynchronizer<TS
         while (_readOffset < end)
         {
             ct.ThrowIfCancellationRequested();
-            var read = _runtime.Reader.ReadEvent(_segment, _readOffset, _records, _block);
+            (var read, _block) = await _runtime.Reader.ReadEventAsync(_segment, _readOffset, _records, _block, ct).ConfigureAwait(false);
             switch (read.Status)
             {
                 case SegmentReadStatus.Event:
@@ -203,9 +202,6 @@ internal sealed class StateSynchronizer<TState, TUpdate> : IStateSynchronizer<TS
                     break;
                 case SegmentReadStatus.Truncated:
                     _readOffset = read.StartOffset; // compacted: the head is a snapshot of all before it
-                    break;
-                case SegmentReadStatus.InTier2:
-                    _block = await _runtime.Reader.LoadAsync(_segment, _readOffset, ct).ConfigureAwait(false);
                     break;
                 default:
                     throw new StorageCorruptedException($"The state synchronizer's stream {_stream} has no record at offset {_readOffset}.");
@@ -297,7 +293,7 @@ internal sealed class StateSynchronizer<TState, TUpdate> : IStateSynchronizer<TS
     }
 
     /// <summary>The largest record appended whole: the event limit, or less where the WAL's records are smaller.</summary>
-    private int MaxRecordSize => Math.Min(EventStreamWriter<TUpdate>.MaxEventSize, Math.Min(Container.MaxEventSize(0), Container.MaxTransactionEventSize));
+    private int MaxRecordSize => Math.Min(EventStreamWriter<TUpdate>.MaxEventSize, Container.MaxEventSizeEitherWay);
 
     /// <summary>
     /// Appends a state too large for one record as parts (<c>[u8 4][u8 kind][i32 index][i32 count][bytes]</c>), the events

@@ -88,7 +88,7 @@ internal sealed class TableIndex
             while (offset < end)
             {
                 ct.ThrowIfCancellationRequested();
-                var read = runtime.Reader.ReadEvent(segment, offset, parser, block);
+                (var read, block) = await runtime.Reader.ReadEventAsync(segment, offset, parser, block, ct).ConfigureAwait(false);
                 switch (read.Status)
                 {
                     case SegmentReadStatus.Event:
@@ -99,9 +99,6 @@ internal sealed class TableIndex
                             else index.Remove(key);
                         }
                         offset = read.NextOffset;
-                        break;
-                    case SegmentReadStatus.InTier2:
-                        block = await runtime.Reader.LoadAsync(segment, offset, ct).ConfigureAwait(false);
                         break;
                     case SegmentReadStatus.Truncated:
                         offset = read.StartOffset;
