@@ -42,15 +42,7 @@ public sealed class ByteStreamPowerLossTests
         {
             await store.Streams.CreateScopeAsync("s");
             await store.Streams.CreateStreamAsync("s", "b", new StreamConfiguration());
-            int dieAt = rng.Next(50, 3000), changes = 0;
-            bool power = rng.Next(2) == 0;
-            int fate = rng.Next();
-            device.Mutated = () =>
-            {
-                if (Interlocked.Increment(ref changes) != dieAt) return;
-                if (power) process.PowerFail(new Random(fate));
-                else process.Crash();
-            };
+            SimulatedFailure.Arm(device, process, rng, 50, 3000);
             writer = store.CreateByteStreamWriter("s", "b");
             var buffer = new byte[100_000];
             for (int step = 0; step < 2000; step++)

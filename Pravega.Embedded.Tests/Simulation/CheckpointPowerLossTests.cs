@@ -47,15 +47,7 @@ public sealed class CheckpointPowerLossTests
             cut = (await store.Streams.GetStreamInfoAsync("s", "t")).Tail;
             await store.Streams.TruncateStreamAsync("s", "t", cut);
 
-            int dieAt = rng.Next(1, 400), changes = 0;
-            bool power = rng.Next(2) == 0;
-            int fate = rng.Next();
-            device.Mutated = () =>
-            {
-                if (++changes != dieAt) return;
-                if (power) process.PowerFail(new Random(fate));
-                else process.Crash();
-            };
+            SimulatedFailure.Arm(device, process, rng, 1, 400);
             try
             {
                 await using var writer = store.CreateEventWriter("s", "t", Serializers.Utf8);

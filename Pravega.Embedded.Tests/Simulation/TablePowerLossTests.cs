@@ -46,15 +46,7 @@ public sealed class TablePowerLossTests
             var table = await store.OpenKeyValueTableAsync("s", "t", Serializers.Utf8, Serializers.Utf8);
             var counter = await store.CreateStateSynchronizerAsync("s", "c", Serializers.Json<long>(), Serializers.Json<long>(), (_, v) => v);
             await counter.InitializeAsync(0);
-            int dieAt = rng.Next(50, 3000), changes = 0;
-            bool power = rng.Next(2) == 0;
-            int fate = rng.Next();
-            device.Mutated = () =>
-            {
-                if (Interlocked.Increment(ref changes) != dieAt) return;
-                if (power) process.PowerFail(new Random(fate));
-                else process.Crash();
-            };
+            SimulatedFailure.Arm(device, process, rng, 50, 3000);
             var version = KeyVersion.NotExists;
             for (int batch = 0; batch < 2000; batch++)
             {

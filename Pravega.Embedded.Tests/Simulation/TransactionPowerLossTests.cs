@@ -45,15 +45,7 @@ public sealed class TransactionPowerLossTests
         {
             await store.Streams.CreateScopeAsync("s");
             await store.Streams.CreateStreamAsync("s", "t", new StreamConfiguration { ScalingPolicy = ScalingPolicy.Fixed(2) });
-            int dieAt = rng.Next(50, 4000), changes = 0;
-            bool power = rng.Next(2) == 0;
-            int fate = rng.Next();
-            device.Mutated = () =>
-            {
-                if (Interlocked.Increment(ref changes) != dieAt) return;
-                if (power) process.PowerFail(new Random(fate));
-                else process.Crash();
-            };
+            SimulatedFailure.Arm(device, process, rng, 50, 4000);
             var writer = store.CreateTransactionalWriter("s", "t", Serializers.Utf8);
             var loops = Enumerable.Range(0, 3).Select(loop => RunLoopAsync(store, writer, new Random(seed * 13 + loop), loop, said, acked));
             await Task.WhenAll(loops);
