@@ -124,7 +124,11 @@ public sealed partial class StreamStore : IStreamStore
                                             loggerFactory.CreateLogger("Pravega.Embedded.Controller"));
             var leases = new TransactionLeases(container, options.TimeProvider, loggerFactory.CreateLogger("Pravega.Embedded.SegmentStore"));
             var watermarks = new WatermarkService(options.TimeProvider, loggerFactory.CreateLogger("Pravega.Embedded.Controller"));
-            var store = new StreamStore(new StoreRuntime(container, controller, leases, watermarks, options.TimeProvider, options.NewIds), retention, autoScaler, tier2Lock);
+            // Table index files: derived data, one copy, in Tier-2 if there is one (they must not count against Tier-1's bound).
+            var tableFiles = new FileSystemChunkStorage(options.Device, options.Tier2Directory ?? Path.Combine(options.Tier1Directories[0], "tables"));
+            var runtime = new StoreRuntime(container, controller, leases, watermarks, options.TimeProvider, options.NewIds, tableFiles,
+                                           options.TableIndex, loggerFactory.CreateLogger("Pravega.Embedded.KeyValueTables"));
+            var store = new StreamStore(runtime, retention, autoScaler, tier2Lock);
             List<TransactionState> open;
             lock (container.Lock) open = [.. container.OpenTransactions];
             foreach (var t in open) leases.Track(t); // a full timeout from now (API.md)
@@ -135,6 +139,7 @@ public sealed partial class StreamStore : IStreamStore
             }
             retention.Start();
             autoScaler.Start();
+            runtime.StartTableSweep();
             return store;
         }
         catch

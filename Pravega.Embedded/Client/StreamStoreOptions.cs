@@ -84,6 +84,9 @@ public sealed record StreamStoreOptions
     /// <summary>A Tier-2 chunk is not continued beyond this length (internal: tests use small chunks).</summary>
     internal long Tier2ChunkSize { get; init; } = 64L << 20;
 
+    /// <summary>When key-value table indexes merge and compact (internal: tests make both happen with little data).</summary>
+    internal Client.Internal.TableIndexOptions TableIndex { get; init; } = new();
+
     /// <summary>Appends wait while more than this many bytes are not yet durable (internal: tests use a small bound).</summary>
     internal int WalMaxPendingBytes { get; init; } = 64 << 20;
 

@@ -37,13 +37,8 @@ internal sealed class KeyValueTable<TKey, TValue> : IKeyValueTable<TKey, TValue>
     {
         ThrowIfDisposed();
         byte[] k = KeyBytes(key);
-        TableIndex.Slot slot;
-        lock (Container.Lock)
-        {
-            RequireLive();
-            if (!_index.TryGet(k, out slot)) return null;
-        }
-        return new TableEntry<TKey, TValue>(key, await ReadValueAsync(slot, ct).ConfigureAwait(false), slot.Version);
+        var (found, value, version) = await GetCoreAsync(k, ct).ConfigureAwait(false);
+        return found ? new TableEntry<TKey, TValue>(key, value!, version) : null;
     }
 
     public Task<KeyVersion> PutAsync(TKey key, TValue value, CancellationToken ct = default) => PutAsync(key, value, KeyVersion.Any, ct);
@@ -56,18 +51,26 @@ internal sealed class KeyValueTable<TKey, TValue> : IKeyValueTable<TKey, TValue>
     {
         ThrowIfDisposed();
         byte[] k = KeyBytes(key);
-        var record = TableIndex.Record(TableIndex.RemoveRecord, k, []);
+        var record = TableRecord.Encode(TableRecord.Remove, k, []);
+        var partition = _index.PartitionOf(k);
+        await partition.WaitForRoomAsync(ct).ConfigureAwait(false);
         await Container.Log.WaitForCapacityAsync(ct).ConfigureAwait(false);
         long lsn;
-        lock (Container.Lock)
+        while (true)
         {
-            RequireLive();
-            var current = _index.VersionOf(k);
-            if (expected is { } e && e != KeyVersion.Any && e != current)
-                throw new ConditionalUpdateException($"Key-value table {_name}: the key's version is {Describe(current)}, not {Describe(e)}; nothing was removed.");
-            if (current == KeyVersion.NotExists) return; // removing an absent key unconditionally does nothing
-            lsn = Append(_index.PartitionOf(k), record, out _);
-            _index.Remove(k);
+            var probe = await partition.ProbeAsync(k, ct).ConfigureAwait(false);
+            lock (Container.Lock)
+            {
+                RequireLive();
+                if (!partition.TryCurrent(k, probe, out var slot)) continue; // a merge replaced the run meanwhile: look again
+                var current = VersionOf(slot);
+                if (expected is { } e && e != KeyVersion.Any && e != current)
+                    throw new ConditionalUpdateException($"Key-value table {_name}: the key's version is {Describe(current)}, not {Describe(e)}; nothing was removed.");
+                if (slot is null) return; // removing an absent key unconditionally does nothing
+                lsn = Append(partition, record, out _);
+                partition.Remove(k);
+                break;
+            }
         }
         await Container.Log.WhenDurableAsync(lsn, ct).ConfigureAwait(false);
     }
@@ -87,41 +90,54 @@ internal sealed class KeyValueTable<TKey, TValue> : IKeyValueTable<TKey, TValue>
             records[i] = Record(keys[i], entries[i].Value);
         }
         if (entries.Count == 0) return [];
+        var partitions = new TablePartition[entries.Count];
+        for (int i = 0; i < entries.Count; i++) partitions[i] = _index.PartitionOf(keys[i]);
+        foreach (var partition in partitions.Distinct()) await partition.WaitForRoomAsync(ct).ConfigureAwait(false);
         await Container.Log.WaitForCapacityAsync(ct).ConfigureAwait(false);
         var versions = new KeyVersion[entries.Count];
+        var probes = new TablePartition.Probe[entries.Count];
         long lsn;
-        lock (Container.Lock)
+        while (true)
         {
-            RequireLive();
+            // Only conditional entries need their key's current version; an unconditional one is simply written.
             for (int i = 0; i < entries.Count; i++)
+                if (entries[i].Version != KeyVersion.Any) probes[i] = await partitions[i].ProbeAsync(keys[i], ct).ConfigureAwait(false);
+            lock (Container.Lock)
             {
-                var expected = entries[i].Version;
-                var current = _index.VersionOf(keys[i]);
-                if (expected != KeyVersion.Any && expected != current)
-                    throw new ConditionalUpdateException($"Key-value table {_name}: entry {i}'s key has version {Describe(current)}, not {Describe(expected)}; nothing was changed.");
+                RequireLive();
+                bool stale = false;
+                for (int i = 0; i < entries.Count && !stale; i++)
+                {
+                    var expected = entries[i].Version;
+                    if (expected == KeyVersion.Any) continue;
+                    if (!partitions[i].TryCurrent(keys[i], probes[i], out var slot)) { stale = true; break; }
+                    var current = VersionOf(slot);
+                    if (expected != current)
+                        throw new ConditionalUpdateException($"Key-value table {_name}: entry {i}'s key has version {Describe(current)}, not {Describe(expected)}; nothing was changed.");
+                }
+                if (stale) continue; // a merge replaced a run meanwhile: look again
+                // One transaction: its commit places each partition's records together, in this order, at the partition's end.
+                var transaction = Container.BeginTransaction(_index.Stream.Id, _runtime.NewIds(), writerId: null, TimeSpan.FromSeconds(30));
+                for (int i = 0; i < entries.Count; i++) Container.AppendToTransaction(transaction, KeySpace.Point(keys[i]), records[i]);
+                var ends = new Dictionary<TablePartition, long>();
+                var offsets = new long[entries.Count];
+                for (int i = 0; i < entries.Count; i++)
+                {
+                    long at = ends.TryGetValue(partitions[i], out long end) ? end : partitions[i].Segment.Length;
+                    offsets[i] = at;
+                    versions[i] = new KeyVersion(at + 1);
+                    ends[partitions[i]] = at + SegmentContainer.EventHeaderSize + records[i].Length;
+                }
+                var stream = _index.Stream;
+                lsn = Container.CommitTransaction(transaction, point =>
+                {
+                    var segment = stream.Route(point);
+                    return new TransactionTarget(segment.Data, segment.Range);
+                });
+                for (int i = 0; i < entries.Count; i++)
+                    partitions[i].Set(keys[i], new TablePartition.Slot(offsets[i], versions[i].Value, SegmentContainer.EventHeaderSize + records[i].Length, lsn));
+                break;
             }
-            // One transaction: its commit places each partition's records together, in this order, at the partition's end.
-            var transaction = Container.BeginTransaction(_index.Stream.Id, _runtime.NewIds(), writerId: null, TimeSpan.FromSeconds(30));
-            var partitions = new Segment[entries.Count];
-            for (int i = 0; i < entries.Count; i++)
-            {
-                Container.AppendToTransaction(transaction, KeySpace.Point(keys[i]), records[i]);
-                partitions[i] = _index.PartitionOf(keys[i]);
-            }
-            var ends = new Dictionary<Segment, long>();
-            for (int i = 0; i < entries.Count; i++)
-            {
-                long at = ends.TryGetValue(partitions[i], out long end) ? end : partitions[i].Length;
-                versions[i] = new KeyVersion(at + 1);
-                ends[partitions[i]] = at + SegmentContainer.EventHeaderSize + records[i].Length;
-            }
-            var stream = _index.Stream;
-            lsn = Container.CommitTransaction(transaction, point =>
-            {
-                var segment = stream.Route(point);
-                return new TransactionTarget(segment.Data, segment.Range);
-            });
-            for (int i = 0; i < entries.Count; i++) _index.Set(keys[i], new TableIndex.Slot(partitions[i], versions[i].Value - 1, lsn));
         }
         await Container.Log.WhenDurableAsync(lsn, ct).ConfigureAwait(false);
         return versions;
@@ -130,17 +146,36 @@ internal sealed class KeyValueTable<TKey, TValue> : IKeyValueTable<TKey, TValue>
     public async IAsyncEnumerable<TableEntry<TKey, TValue>> EntriesAsync([EnumeratorCancellation] CancellationToken ct = default)
     {
         ThrowIfDisposed();
-        List<KeyValuePair<byte[], TableIndex.Slot>> slots;
-        lock (Container.Lock)
+        foreach (var partition in _index.Partitions)
         {
-            RequireLive();
-            slots = _index.Snapshot();
-        }
-        foreach (var (key, slot) in slots)
-        {
-            ct.ThrowIfCancellationRequested();
-            var value = await ReadValueAsync(slot, ct).ConfigureAwait(false);
-            yield return new TableEntry<TKey, TValue>(_keys.Deserialize(new ReadOnlySequence<byte>(key)), value, slot.Version);
+            TableRun? run;
+            Dictionary<byte[], TablePartition.Slot> delta;
+            lock (Container.Lock)
+            {
+                RequireLive();
+                (run, delta) = partition.Snapshot();
+            }
+            try
+            {
+                if (run is not null)
+                {
+                    await foreach (var entry in run.EntriesAsync(ct).ConfigureAwait(false))
+                    {
+                        if (delta.ContainsKey(entry.Key)) continue;
+                        if (await EntryAsync(entry.Key, new TablePartition.Slot(entry.Offset, entry.Version, entry.RecordLength, 0), ct).ConfigureAwait(false) is { } e)
+                            yield return e;
+                    }
+                }
+                foreach (var (key, slot) in delta)
+                {
+                    if (slot.IsRemoved) continue;
+                    if (await EntryAsync(key, slot, ct).ConfigureAwait(false) is { } e) yield return e;
+                }
+            }
+            finally
+            {
+                if (run is not null) await run.ReleaseAsync().ConfigureAwait(false);
+            }
         }
     }
 
@@ -156,41 +191,89 @@ internal sealed class KeyValueTable<TKey, TValue> : IKeyValueTable<TKey, TValue>
         ThrowIfDisposed();
         byte[] k = KeyBytes(key);
         var record = Record(k, value);
+        var partition = _index.PartitionOf(k);
+        await partition.WaitForRoomAsync(ct).ConfigureAwait(false);
         await Container.Log.WaitForCapacityAsync(ct).ConfigureAwait(false);
         long lsn;
         KeyVersion version;
-        lock (Container.Lock)
+        while (true)
         {
-            RequireLive();
-            var current = _index.VersionOf(k);
-            if (expected != KeyVersion.Any && expected != current)
-                throw new ConditionalUpdateException(expected == KeyVersion.NotExists
-                    ? $"Key-value table {_name}: the key is present (version {current.Value}); nothing was written."
-                    : $"Key-value table {_name}: the key's version is {Describe(current)}, not {Describe(expected)}; nothing was written.");
-            var partition = _index.PartitionOf(k);
-            lsn = Append(partition, record, out long offset);
-            version = new KeyVersion(offset + 1);
-            _index.Set(k, new TableIndex.Slot(partition, offset, lsn));
+            // An unconditional put needs no current version: no lookup.
+            var probe = expected == KeyVersion.Any ? default : await partition.ProbeAsync(k, ct).ConfigureAwait(false);
+            lock (Container.Lock)
+            {
+                RequireLive();
+                if (expected != KeyVersion.Any)
+                {
+                    if (!partition.TryCurrent(k, probe, out var slot)) continue; // a merge replaced the run meanwhile: look again
+                    var current = VersionOf(slot);
+                    if (expected != current)
+                        throw new ConditionalUpdateException(expected == KeyVersion.NotExists
+                            ? $"Key-value table {_name}: the key is present (version {current.Value}); nothing was written."
+                            : $"Key-value table {_name}: the key's version is {Describe(current)}, not {Describe(expected)}; nothing was written.");
+                }
+                lsn = Append(partition, record, out long offset);
+                version = new KeyVersion(offset + 1);
+                partition.Set(k, new TablePartition.Slot(offset, version.Value, SegmentContainer.EventHeaderSize + record.Length, lsn));
+                break;
+            }
         }
         await Container.Log.WhenDurableAsync(lsn, ct).ConfigureAwait(false);
         return version;
     }
 
-    /// <summary>Appends a record at the end of its partition (container lock); returns its LSN and the offset it starts at.</summary>
-    private long Append(Segment partition, byte[] record, out long offset)
+    /// <summary>The key's value and version, if present, read once its record is durable.</summary>
+    private async Task<(bool Found, TValue? Value, KeyVersion Version)> GetCoreAsync(byte[] k, CancellationToken ct)
     {
-        offset = partition.Length;
-        return Container.AppendEvent(partition, writerId: null, SegmentContainer.NoEventNumber, record, out _); // RequireLive: not sealed
+        var partition = _index.PartitionOf(k);
+        while (true)
+        {
+            var probe = await partition.ProbeAsync(k, ct).ConfigureAwait(false);
+            TablePartition.Slot? slot;
+            lock (Container.Lock)
+            {
+                RequireLive();
+                if (!partition.TryCurrent(k, probe, out slot)) continue; // a merge replaced the run meanwhile: look again
+            }
+            if (slot is not { } s) return (false, default, KeyVersion.NotExists);
+            var (read, value) = await ReadValueAsync(partition.Segment, s, ct).ConfigureAwait(false);
+            if (read) return (true, value, new KeyVersion(s.Version));
+            // Compaction copied the record and truncated the original meanwhile: the index names the copy now.
+        }
     }
 
-    /// <summary>The value of a put record, once that record is durable (Tier-2 read if tiered).</summary>
-    private async Task<TValue> ReadValueAsync(TableIndex.Slot slot, CancellationToken ct)
+    /// <summary>An entry found by a snapshot: its value if that record is still there, else the key's current entry.</summary>
+    private async Task<TableEntry<TKey, TValue>?> EntryAsync(byte[] key, TablePartition.Slot slot, CancellationToken ct)
+    {
+        var (read, value) = await ReadValueAsync(_index.PartitionOf(key).Segment, slot, ct).ConfigureAwait(false);
+        var version = new KeyVersion(slot.Version);
+        if (!read)
+        {
+            bool found;
+            (found, value, version) = await GetCoreAsync(key, ct).ConfigureAwait(false);
+            if (!found) return null;
+        }
+        return new TableEntry<TKey, TValue>(_keys.Deserialize(new ReadOnlySequence<byte>(key)), value!, version);
+    }
+
+    private static KeyVersion VersionOf(TablePartition.Slot? slot) => slot is { } s ? new KeyVersion(s.Version) : KeyVersion.NotExists;
+
+    /// <summary>Appends a record at the end of its partition (container lock); returns its LSN and the offset it starts at.</summary>
+    private long Append(TablePartition partition, byte[] record, out long offset)
+    {
+        offset = partition.Segment.Length;
+        return Container.AppendEvent(partition.Segment, writerId: null, SegmentContainer.NoEventNumber, record, out _); // RequireLive: not sealed
+    }
+
+    /// <summary>The value of a put record, once that record is durable (Tier-2 read if tiered); false if compaction truncated it.</summary>
+    private async Task<(bool Read, TValue? Value)> ReadValueAsync(Segment segment, TablePartition.Slot slot, CancellationToken ct)
     {
         if (slot.Lsn > 0) await Container.Log.WhenDurableAsync(slot.Lsn, ct).ConfigureAwait(false);
-        var (read, _) = await _runtime.Reader.ReadEventAsync(slot.Segment, slot.Offset, _parser, hint: null, ct).ConfigureAwait(false);
-        if (read.Status == SegmentReadStatus.Event) return read.Event!;
-        if (slot.Segment.IsDeleted) throw new InvalidOperationException($"Key-value table {_name} was deleted.");
-        throw new StorageCorruptedException($"Key-value table {_name}: no record at offset {slot.Offset} of partition {slot.Segment.SegmentId} ({read.Status}).");
+        var (read, _) = await _runtime.Reader.ReadEventAsync(segment, slot.Offset, _parser, hint: null, ct).ConfigureAwait(false);
+        if (read.Status == SegmentReadStatus.Event) return (true, read.Event);
+        if (segment.IsDeleted) throw new InvalidOperationException($"Key-value table {_name} was deleted.");
+        if (read.Status == SegmentReadStatus.Truncated) return (false, default);
+        throw new StorageCorruptedException($"Key-value table {_name}: no record at offset {slot.Offset} of partition {segment.SegmentId} ({read.Status}).");
     }
 
     private byte[] KeyBytes(TKey key)
@@ -206,15 +289,15 @@ internal sealed class KeyValueTable<TKey, TValue> : IKeyValueTable<TKey, TValue>
         var buffer = new ArrayBufferWriter<byte>();
         _values.Serialize(value, buffer);
         int max = Math.Min(EventStreamWriter<TValue>.MaxEventSize, Container.MaxEventSizeEitherWay);
-        if (TableIndex.RecordHeaderSize + key.Length + buffer.WrittenCount > max)
-            throw new ArgumentException($"The key and value take {key.Length + buffer.WrittenCount} bytes; a key-value table entry holds at most {max - TableIndex.RecordHeaderSize}.", nameof(value));
-        return TableIndex.Record(TableIndex.PutRecord, key, buffer.WrittenSpan);
+        if (TableRecord.HeaderSize + key.Length + buffer.WrittenCount > max)
+            throw new ArgumentException($"The key and value take {key.Length + buffer.WrittenCount} bytes; a key-value table entry holds at most {max - TableRecord.HeaderSize}.", nameof(value));
+        return TableRecord.Encode(TableRecord.Put, key, buffer.WrittenSpan);
     }
 
     private void RequireLive()
     {
         _runtime.ThrowIfDisposed();
-        if (_index.Stream.IsDeleted || _index.Stream.IsSealed) throw new InvalidOperationException($"Key-value table {_name} was deleted.");
+        if (_index.IsClosed || _index.Stream.IsDeleted || _index.Stream.IsSealed) throw new InvalidOperationException($"Key-value table {_name} was deleted.");
     }
 
     private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(_disposed, this);
@@ -226,6 +309,6 @@ internal sealed class KeyValueTable<TKey, TValue> : IKeyValueTable<TKey, TValue>
     {
         public void Serialize(TValue value, IBufferWriter<byte> output) => throw new NotSupportedException();
 
-        public TValue Deserialize(ReadOnlySequence<byte> bytes) => values.Deserialize(TableIndex.ValueOf(bytes));
+        public TValue Deserialize(ReadOnlySequence<byte> bytes) => values.Deserialize(TableRecord.ValueOf(bytes));
     }
 }

@@ -35,8 +35,10 @@ internal sealed class KeyValueTableManager(StoreRuntime runtime) : IKeyValueTabl
             {
                 return false;
             }
+            List<string> prefixes;
+            lock (runtime.Container.Lock) prefixes = [.. runtime.Controller.GetStream(scope, stream).AllSegments.Select(s => s.Data.TierPrefix)];
             bool deleted = await runtime.Controller.DeleteStreamAsync(scope, stream, ct).ConfigureAwait(false);
-            runtime.ForgetTable(scope, table);
+            await runtime.ForgetTableAsync(scope, table, prefixes).ConfigureAwait(false);
             return deleted;
         });
     }

@@ -1,6 +1,8 @@
 using System.Collections.Concurrent;
+using Microsoft.Extensions.Logging;
 using Pravega.Embedded.Controller;
 using Pravega.Embedded.SegmentStore;
+using Pravega.Embedded.Tier2;
 
 namespace Pravega.Embedded.Client.Internal;
 
@@ -11,8 +13,14 @@ internal sealed class StoreRuntime
     private readonly ConcurrentDictionary<(string Scope, string Table), Lazy<Task<TableIndex>>> _tables = new();
     private volatile bool _disposed;
 
-    public StoreRuntime(SegmentContainer container, StreamController controller, TransactionLeases leases, WatermarkService watermarks, TimeProvider time, Func<Guid> newIds)
+    private Task _sweep = Task.CompletedTask;
+
+    public StoreRuntime(SegmentContainer container, StreamController controller, TransactionLeases leases, WatermarkService watermarks, TimeProvider time,
+                        Func<Guid> newIds, IChunkStorage tableFiles, TableIndexOptions tableOptions, ILogger tableLogger)
     {
+        TableOptions = tableOptions;
+        TableFiles = tableFiles;
+        TableLogger = tableLogger;
         Leases = leases;
         Watermarks = watermarks;
         NewIds = newIds;
@@ -23,6 +31,14 @@ internal sealed class StoreRuntime
     }
 
     public SegmentContainer Container { get; }
+
+    /// <summary>Where key-value table index files live (<see cref="TableRun"/>): Tier-2's root, or a directory of the first mirror.</summary>
+    public IChunkStorage TableFiles { get; }
+
+    public ILogger TableLogger { get; }
+
+    /// <summary>When table indexes merge and compact.</summary>
+    public TableIndexOptions TableOptions { get; }
 
     /// <summary>The timeouts of open transactions.</summary>
     public TransactionLeases Leases { get; }
@@ -115,7 +131,22 @@ internal sealed class StoreRuntime
     {
         _disposed = true;
         Closing.Signal();
+        foreach (var table in _tables.Values)
+        {
+            // Merges and compactions stop before reads do; their files are the next open's.
+            if (table.IsValueCreated && table.Value.IsCompletedSuccessfully) await (await table.Value.ConfigureAwait(false)).DisposeAsync().ConfigureAwait(false);
+        }
+        _tables.Clear();
         await Reader.CloseAsync().ConfigureAwait(false);
+        try
+        {
+            await _sweep.ConfigureAwait(false);
+        }
+        catch (Exception)
+        {
+            // Logged by the sweep; what it left is swept at the next open.
+        }
+        await TableFiles.DisposeAsync().ConfigureAwait(false);
         foreach (var coordinator in _groups.Values)
         {
             // Closing the store is a graceful stop for its readers: the groups keep their positions.
@@ -137,7 +168,7 @@ internal sealed class StoreRuntime
     /// group was re-created or reset.
     /// </summary>
     /// <summary>
-    /// The index of a key-value table, built once per open (<see cref="TableIndex.BuildAsync"/>) and shared by its handles.
+    /// The index of a key-value table, opened once per store open (<see cref="TableIndex.OpenAsync"/>) and shared by its handles.
     /// </summary>
     /// <exception cref="InvalidOperationException">The table does not exist.</exception>
     public async Task<TableIndex> TableAsync(string scope, string table, CancellationToken ct)
@@ -173,11 +204,83 @@ internal sealed class StoreRuntime
             await Controller.WhenObservedDurableAsync(CancellationToken.None).ConfigureAwait(false);
             throw new InvalidOperationException($"Key-value table {scope}/{table} does not exist.");
         }
-        return await TableIndex.BuildAsync(this, stream, CancellationToken.None).ConfigureAwait(false);
+        return await TableIndex.OpenAsync(this, stream, CancellationToken.None).ConfigureAwait(false);
     }
 
-    /// <summary>Forgets a deleted table's index.</summary>
-    public void ForgetTable(string scope, string table) => _tables.TryRemove((scope, table), out _);
+    /// <summary>Forgets a deleted table's index: its merges and compactions stop, and its index files are deleted.</summary>
+    public async Task ForgetTableAsync(string scope, string table, IReadOnlyList<string> prefixes)
+    {
+        if (_tables.TryRemove((scope, table), out var open) && open.IsValueCreated)
+        {
+            try
+            {
+                await (await open.Value.ConfigureAwait(false)).DisposeAsync().ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                // It never opened: nothing runs.
+            }
+        }
+        foreach (string prefix in prefixes)
+        {
+            var names = new List<string>();
+            await foreach (string name in TableFiles.ListAsync(prefix, CancellationToken.None).ConfigureAwait(false))
+                if (TableRun.IsIndexFile(name)) names.Add(name);
+            foreach (string name in names) await TableFiles.DeleteAsync(name, CancellationToken.None).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Waits until no open table merges or compacts (tests: the index files are then what the data implies).</summary>
+    public async Task TablesIdleAsync()
+    {
+        bool busy = true;
+        while (busy)
+        {
+            busy = false;
+            foreach (var table in _tables.Values)
+            {
+                if (!table.IsValueCreated) continue;
+                foreach (var partition in (await table.Value.ConfigureAwait(false)).Partitions)
+                {
+                    var work = partition.Work;
+                    if (work.IsCompleted) continue;
+                    busy = true;
+                    await work.ConfigureAwait(false);
+                }
+            }
+        }
+    }
+
+    /// <summary>Starts deleting, in the background, the index files of table partitions that no longer exist (a crash during a table's deletion).</summary>
+    public void StartTableSweep() => _sweep = Task.Run(SweepTableFilesAsync);
+
+    private async Task SweepTableFilesAsync()
+    {
+        try
+        {
+            var names = new List<string>();
+            await foreach (string name in TableFiles.ListAsync("", CancellationToken.None).ConfigureAwait(false))
+                if (TableRun.IsIndexFile(name)) names.Add(name);
+            if (names.Count == 0) return;
+            // Listed first, then the live segments: a file of a segment created after the listing is not in it.
+            HashSet<string> live;
+            lock (Container.Lock) live = Container.AllSegments.Where(s => !s.IsDeleted).Select(s => s.TierPrefix).ToHashSet(StringComparer.Ordinal);
+            int deleted = 0;
+            foreach (string name in names)
+            {
+                if (_disposed) break;
+                int slash = name.LastIndexOf('/');
+                if (slash > 0 && live.Contains(name[..slash])) continue;
+                await TableFiles.DeleteAsync(name, CancellationToken.None).ConfigureAwait(false);
+                deleted++;
+            }
+            if (deleted > 0) TableLog.IndexFilesSwept(TableLogger, deleted);
+        }
+        catch (Exception e) when (e is IOException or ObjectDisposedException or UnauthorizedAccessException)
+        {
+            TableLog.IndexSweepFailed(TableLogger, e);
+        }
+    }
 
     public ReaderGroupCoordinator Coordinator(string scope, string group)
     {
