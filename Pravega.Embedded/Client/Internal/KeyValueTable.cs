@@ -226,6 +226,7 @@ internal sealed class KeyValueTable<TKey, TValue> : IKeyValueTable<TKey, TValue>
     private async Task<(bool Found, TValue? Value, KeyVersion Version)> GetCoreAsync(byte[] k, CancellationToken ct)
     {
         var partition = _index.PartitionOf(k);
+        TablePartition.Slot? truncated = null;
         while (true)
         {
             var probe = await partition.ProbeAsync(k, ct).ConfigureAwait(false);
@@ -236,9 +237,13 @@ internal sealed class KeyValueTable<TKey, TValue> : IKeyValueTable<TKey, TValue>
                 if (!partition.TryCurrent(k, probe, out slot)) continue; // a merge replaced the run meanwhile: look again
             }
             if (slot is not { } s) return (false, default, KeyVersion.NotExists);
+            if (s == truncated)
+                throw new StorageCorruptedException($"Key-value table {_name}: the index names a truncated record (offset {s.Offset} of partition {partition.Segment.SegmentId}).");
             var (read, value) = await ReadValueAsync(partition.Segment, s, ct).ConfigureAwait(false);
             if (read) return (true, value, new KeyVersion(s.Version));
-            // Compaction copied the record and truncated the original meanwhile: the index names the copy now.
+            // Compaction copied the record and truncated the original meanwhile: the index names the copy now (a copy
+            // is in the index before the truncation is made, so the second look finds it).
+            truncated = s;
         }
     }
 
