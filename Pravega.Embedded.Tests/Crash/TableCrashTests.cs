@@ -21,6 +21,7 @@ public sealed class TableCrashTests
         string root = CrashRecoveryTests.NewRoot();
         try
         {
+            long lastChurn = -1; // across rounds: a child goes on after the newest churn put there
             for (int round = 0; round < Rounds; round++)
             {
                 string context = $"seed {seed}, round {round}";
@@ -38,6 +39,9 @@ public sealed class TableCrashTests
                             lastBatch = int.Parse(parts[1], CultureInfo.InvariantCulture);
                             lastVersion = long.Parse(parts[2], CultureInfo.InvariantCulture);
                             break;
+                        case "CHURN":
+                            lastChurn = long.Parse(parts[1], CultureInfo.InvariantCulture);
+                            break;
                         case "COUNT":
                             lastCount = long.Parse(parts[1], CultureInfo.InvariantCulture);
                             break;
@@ -47,7 +51,7 @@ public sealed class TableCrashTests
                     }
                 }
 
-                await using var store = await StreamStore.OpenAsync(CrashWriter.Options(root, walFileSize: 256 << 10));
+                await using var store = await StreamStore.OpenAsync(CrashTableWriter.Options(root));
                 await using var table = await store.OpenKeyValueTableAsync(CrashWriter.Scope, "table", Serializers.Utf8, Serializers.Utf8);
                 var last = await table.GetAsync("last");
                 int newest = last is null ? -1 : int.Parse(last.Value, CultureInfo.InvariantCulture);
@@ -57,13 +61,22 @@ public sealed class TableCrashTests
                 var present = new Dictionary<int, int>();
                 await foreach (var entry in table.EntriesAsync())
                 {
-                    if (entry.Key == "last") continue;
+                    if (entry.Key == "last" || entry.Key.StartsWith("churn-", StringComparison.Ordinal)) continue;
                     int batch = int.Parse(entry.Key.Split(':')[0], CultureInfo.InvariantCulture);
                     present[batch] = present.GetValueOrDefault(batch) + 1;
                 }
                 for (int b = 0; b <= newest; b++)
                     Assert.True(present.GetValueOrDefault(b) == CrashTableWriter.KeysPerBatch, $"{context}: batch {b} has {present.GetValueOrDefault(b)} of {CrashTableWriter.KeysPerBatch} keys");
                 Assert.True(present.Keys.All(b => b <= newest), $"{context}: a batch after {newest} is there in part or whole without 'last'");
+
+                // Every churn put that returned is there (or a later one of the key); none beyond the one under way.
+                for (long n = Math.Max(0, lastChurn - CrashTableWriter.ChurnKeys + 1); n <= lastChurn; n++)
+                {
+                    var churn = await table.GetAsync(CrashTableWriter.ChurnKey(n));
+                    Assert.True(churn is not null, $"{context}: churn put {n} returned, its key is absent");
+                    long there = CrashTableWriter.ChurnNumber(churn.Value);
+                    Assert.True(there >= n && there <= lastChurn + 1, $"{context}: churn put {n} returned, its key holds put {there} (last returned {lastChurn})");
+                }
 
                 await using var counter = await store.CreateStateSynchronizerAsync(CrashWriter.Scope, "counter", Serializers.Json<long>(), Serializers.Json<long>(), (_, value) => value);
                 await counter.FetchUpdatesAsync();
