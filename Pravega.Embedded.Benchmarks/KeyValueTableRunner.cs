@@ -5,8 +5,8 @@ namespace Pravega.Embedded.Benchmarks;
 
 /// <summary>
 /// Key-value tables at volume: <c>--keys</c> keys (16-byte keys, 32-byte values) written with <c>UpdateAllAsync</c> in
-/// batches of <c>--batch</c>, then the store reopened and the table opened again (its index is rebuilt by reading the
-/// partitions), with the heap measured after a full collection, and every key read back; then single-key operations and
+/// batches of <c>--batch</c>, then the store reopened and the table opened again (its index from the index files, plus
+/// the records after them), with the heap measured after a full collection, and every key read back; then single-key operations and
 /// batches on the full table (ops/s, p50/p99, one caller and 64), and a synchronizer's conditional updates with 1 and 8
 /// contending members. Markdown on stdout.
 /// </summary>
@@ -16,6 +16,7 @@ internal static class KeyValueTableRunner
     {
         string parent = Path.GetTempPath();
         int keys = 1_000_000, batch = 1000, partitions = 4;
+        bool tier2 = true;
         for (int i = 0; i < args.Length; i++)
         {
             switch (args[i])
@@ -24,6 +25,7 @@ internal static class KeyValueTableRunner
                 case "--keys" when i + 1 < args.Length: keys = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
                 case "--batch" when i + 1 < args.Length: batch = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
                 case "--partitions" when i + 1 < args.Length: partitions = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
+                case "--no-tier2": tier2 = false; break;
                 default:
                     Console.Error.WriteLine($"unknown option {args[i]}");
                     return 2;
@@ -33,6 +35,7 @@ internal static class KeyValueTableRunner
         try
         {
             var options = StreamStoreOptions.InDirectory(root);
+            if (!tier2) options = options with { Tier2Directory = null };
             long heapBefore = Heap();
             var watch = Stopwatch.StartNew();
             await using (var store = await StreamStore.OpenAsync(options))
@@ -54,9 +57,11 @@ internal static class KeyValueTableRunner
             await using (var store = await StreamStore.OpenAsync(options))
             {
                 double storeOpen = watch.Elapsed.TotalSeconds;
+                long storeHeap = Heap() - heapBefore;
+                watch.Restart();
                 await using var table = await store.OpenKeyValueTableAsync("s", "t", Serializers.Bytes, Serializers.Bytes);
-                double tableOpen = watch.Elapsed.TotalSeconds - storeOpen;
-                long heap = Heap() - heapBefore;
+                double tableOpen = watch.Elapsed.TotalSeconds;
+                long tableHeap = Heap() - heapBefore - storeHeap;
                 watch.Restart();
                 for (int k = 0; k < keys; k++)
                 {
@@ -64,11 +69,12 @@ internal static class KeyValueTableRunner
                     if (!entry.Value.AsSpan().SequenceEqual(Value(k))) throw new InvalidOperationException($"key {k} has a wrong value");
                 }
                 double readSeconds = watch.Elapsed.TotalSeconds;
-                Console.WriteLine($"{keys:N0} keys of 16 B with 32-B values, batches of {batch}, {partitions} partitions");
+                long indexBytes = Directory.GetFiles(root, "*.kvi", SearchOption.AllDirectories).Sum(f => new FileInfo(f).Length);
+                Console.WriteLine($"{keys:N0} keys of 16 B with 32-B values, batches of {batch}, {partitions} partitions, {(tier2 ? "Tier-2" : "no Tier-2")}");
                 Console.WriteLine();
-                Console.WriteLine("| write (keys/s) | store open (s) | table open: index rebuilt (s) | heap after open (MB) | heap per key (B) | reads (keys/s) |");
-                Console.WriteLine("|--:|--:|--:|--:|--:|--:|");
-                Console.WriteLine($"| {keys / writeSeconds:N0} | {storeOpen:F2} | {tableOpen:F2} | {heap / 1e6:F0} | {(double)heap / keys:F0} | {keys / readSeconds:N0} |");
+                Console.WriteLine("| write (keys/s) | store open (s) | store heap (MB) | table open (s) | table index heap (MB) | per key (B) | index files (MB) | reads (keys/s) |");
+                Console.WriteLine("|--:|--:|--:|--:|--:|--:|--:|--:|");
+                Console.WriteLine($"| {keys / writeSeconds:N0} | {storeOpen:F2} | {storeHeap / 1e6:F1} | {tableOpen:F2} | {tableHeap / 1e6:F1} | {(double)tableHeap / keys:F1} | {indexBytes / 1e6:F0} | {keys / readSeconds:N0} |");
                 Console.WriteLine();
                 await OperationsAsync(table, keys);
                 await SynchronizerAsync(store);

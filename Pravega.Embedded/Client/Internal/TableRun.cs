@@ -226,14 +226,30 @@ internal sealed class TableRun
         for (int b = first; b < _firstHashes.Length && _firstHashes[b] <= hash; b++)
         {
             var bytes = await ReadBlockAsync(b, ct).ConfigureAwait(false);
-            foreach (var entry in Parse(bytes))
-            {
-                int c = Compare(entry.Hash, entry.Key, hash, key);
-                if (c == 0) return entry;
-                if (c > 0) return null;
-            }
+            int at = Search(bytes, hash, key);
+            if (at >= 0) return ParseAt(bytes, at, out _);
+            if (at == -2) return null;
         }
         return null;
+    }
+
+    /// <summary>Where the key's entry starts in a block; -1 if every entry is before it (look on), -2 if one after it is there.</summary>
+    private int Search(byte[] block, ulong hash, byte[] key)
+    {
+        int count = BinaryPrimitives.ReadInt32LittleEndian(block), at = 4, end = block.Length - 4;
+        for (int i = 0; i < count; i++)
+        {
+            if (at + EntryHeaderSize > end) throw Damaged();
+            var span = block.AsSpan(at);
+            ulong h = BinaryPrimitives.ReadUInt64LittleEndian(span);
+            int keyLength = BinaryPrimitives.ReadInt32LittleEndian(span[28..]);
+            if (keyLength < 0 || at + EntryHeaderSize + (long)keyLength > end) throw Damaged();
+            int c = h != hash ? h.CompareTo(hash) : span.Slice(EntryHeaderSize, keyLength).SequenceCompareTo(key);
+            if (c == 0) return at;
+            if (c > 0) return -2;
+            at += EntryHeaderSize + keyLength;
+        }
+        return -1;
     }
 
     /// <summary>Every entry in the run's order (the caller holds the run).</summary>
@@ -309,12 +325,20 @@ internal sealed class TableRun
             var span = block.AsSpan(at);
             int keyLength = BinaryPrimitives.ReadInt32LittleEndian(span[28..]);
             if (keyLength < 0 || at + EntryHeaderSize + (long)keyLength > end) throw Damaged();
-            entries.Add(new TableRunEntry(BinaryPrimitives.ReadUInt64LittleEndian(span), span.Slice(EntryHeaderSize, keyLength).ToArray(),
-                                          BinaryPrimitives.ReadInt64LittleEndian(span[8..]), BinaryPrimitives.ReadInt64LittleEndian(span[16..]),
-                                          BinaryPrimitives.ReadInt32LittleEndian(span[24..])));
-            at += EntryHeaderSize + keyLength;
+            entries.Add(ParseAt(block, at, out int size));
+            at += size;
         }
         return entries;
+    }
+
+    private static TableRunEntry ParseAt(byte[] block, int at, out int size)
+    {
+        var span = block.AsSpan(at);
+        int keyLength = BinaryPrimitives.ReadInt32LittleEndian(span[28..]);
+        size = EntryHeaderSize + keyLength;
+        return new TableRunEntry(BinaryPrimitives.ReadUInt64LittleEndian(span), span.Slice(EntryHeaderSize, keyLength).ToArray(),
+                                 BinaryPrimitives.ReadInt64LittleEndian(span[8..]), BinaryPrimitives.ReadInt64LittleEndian(span[16..]),
+                                 BinaryPrimitives.ReadInt32LittleEndian(span[24..]));
     }
 
     private StorageCorruptedException Damaged() => new($"Key-value table index file {Name}: a block's entries do not parse.");
