@@ -119,7 +119,7 @@ public sealed class FileSystemChunkStorageTests : IDisposable
     }
 }
 
-/// <summary>The storage keeps a bounded number of chunks open however many it writes.</summary>
+/// <summary>The storage keeps a bounded number of chunks open however many it writes and reads.</summary>
 public sealed class FileSystemChunkStorageHandleTests
 {
     [Fact]
@@ -140,7 +140,12 @@ public sealed class FileSystemChunkStorageHandleTests
         var buffer = new byte[6];
         Assert.Equal(6, await storage.ReadAsync(names[0], 0, buffer, default));
         Assert.Equal("abcdef"u8.ToArray(), buffer);
-        Assert.True(device.Open <= FileSystemChunkStorage.MaxWriteHandles);
+        Assert.True(device.Open <= FileSystemChunkStorage.MaxWriteHandles + 1);
+        foreach (string name in names) Assert.Equal(3, await storage.ReadAsync(name, 0, new byte[3], default) is 3 or 6 ? 3 : -1);
+        Assert.True(device.Open <= FileSystemChunkStorage.MaxWriteHandles + FileSystemChunkStorage.MaxReadHandles, $"{device.Open} handles open");
+        // A deleted chunk's read handle goes with it: the next read finds no chunk.
+        await storage.DeleteAsync(names[^1], default);
+        await Assert.ThrowsAsync<ChunkNotFoundException>(async () => await storage.ReadAsync(names[^1], 0, new byte[3], default));
     }
 
     /// <summary>A device that counts the files open through it.</summary>

@@ -19,10 +19,16 @@ internal sealed class FileSystemChunkStorage : IChunkStorage
     private readonly Dictionary<string, LinkedListNode<(string Name, IDeviceFile File)>> _writing = new(StringComparer.Ordinal);
     private readonly LinkedList<(string Name, IDeviceFile File)> _recent = new(); // write handles, most recently used first
     private readonly HashSet<string> _sealed = new(StringComparer.Ordinal);
+    private readonly Lock _readSync = new(); // apart from _sync, which appends and syncs hold: reads never wait behind an fsync
+    private readonly Dictionary<string, LinkedListNode<ReadHandle>> _reading = new(StringComparer.Ordinal);
+    private readonly LinkedList<ReadHandle> _recentReads = new(); // read handles, most recently used first
     private volatile bool _disposed;
 
     /// <summary>Chunks kept open for appends at once (a store tiering many segments must not hold a descriptor per chunk).</summary>
     public const int MaxWriteHandles = 64;
+
+    /// <summary>Chunks kept open for reads at once (a lookup in a table index file must not open and close it each time).</summary>
+    public const int MaxReadHandles = 64;
 
     public FileSystemChunkStorage(IStorageDevice device, string root)
     {
@@ -102,8 +108,18 @@ internal sealed class FileSystemChunkStorage : IChunkStorage
     {
         ct.ThrowIfCancellationRequested();
         ArgumentOutOfRangeException.ThrowIfNegative(offset);
-        using var file = OpenExisting(name);
-        return new ValueTask<int>(file.Read(destination.Span, offset)); // short only at the end (IDeviceFile.Read)
+        var handle = AcquireReader(name);
+        try
+        {
+            return new ValueTask<int>(handle.File.Read(destination.Span, offset)); // short only at the end (IDeviceFile.Read)
+        }
+        finally
+        {
+            lock (_readSync)
+            {
+                if (--handle.Users == 0 && handle.Closed) handle.File.Dispose();
+            }
+        }
     }
 
     public ValueTask<long?> GetLengthAsync(string name, CancellationToken ct)
@@ -136,6 +152,10 @@ internal sealed class FileSystemChunkStorage : IChunkStorage
             ThrowIfDisposed();
             Forget(name);
             _sealed.Remove(name);
+            lock (_readSync)
+            {
+                if (_reading.TryGetValue(name, out var reader)) CloseReader(reader);
+            }
             if (!_device.FileExists(path)) return default;
             string parent = Path.GetDirectoryName(path)!;
             _device.DeleteFile(path);
@@ -172,6 +192,10 @@ internal sealed class FileSystemChunkStorage : IChunkStorage
             foreach (var (_, file) in _recent) file.Dispose();
             _writing.Clear();
             _recent.Clear();
+            lock (_readSync)
+            {
+                while (_recentReads.First is { } reader) CloseReader(reader);
+            }
         }
         return default;
     }
@@ -248,6 +272,50 @@ internal sealed class FileSystemChunkStorage : IChunkStorage
         return true;
     }
 
+    /// <summary>The chunk's read handle, opened and remembered if it is not open, held for one read (release: Users).</summary>
+    private ReadHandle AcquireReader(string name)
+    {
+        lock (_readSync)
+        {
+            ThrowIfDisposed();
+            if (_reading.TryGetValue(name, out var node))
+            {
+                _recentReads.Remove(node);
+                _recentReads.AddFirst(node);
+            }
+            else
+            {
+                node = _recentReads.AddFirst(new ReadHandle(OpenExisting(name)));
+                _reading[name] = node;
+                node.Value.Name = name;
+                while (_recentReads.Count > MaxReadHandles && _recentReads.Last is { } oldest) CloseReader(oldest);
+            }
+            node.Value.Users++;
+            return node.Value;
+        }
+    }
+
+    /// <summary>Forgets a read handle (read lock held); it is closed now, or by its last read.</summary>
+    private void CloseReader(LinkedListNode<ReadHandle> node)
+    {
+        _recentReads.Remove(node);
+        _reading.Remove(node.Value.Name);
+        node.Value.Closed = true;
+        if (node.Value.Users == 0) node.Value.File.Dispose();
+    }
+
+    /// <summary>An open read handle and the reads using it.</summary>
+    private sealed class ReadHandle(IDeviceFile file)
+    {
+        public IDeviceFile File { get; } = file;
+
+        public string Name { get; set; } = "";
+
+        public int Users { get; set; }
+
+        public bool Closed { get; set; }
+    }
+
     private IDeviceFile OpenExisting(string name)
     {
         string path = PathOf(name);
@@ -256,7 +324,7 @@ internal sealed class FileSystemChunkStorage : IChunkStorage
         {
             return _device.OpenFile(path, DeviceOpenMode.OpenExisting);
         }
-        catch (FileNotFoundException)
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException) // its directory goes with its last chunk
         {
             throw new ChunkNotFoundException(name);
         }
