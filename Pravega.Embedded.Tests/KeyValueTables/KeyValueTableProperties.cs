@@ -34,10 +34,22 @@ public sealed class KeyValueTableProperties
 
     private static string Key(int i) => "k" + i.ToString(CultureInfo.InvariantCulture);
 
+    /// <summary>Index budgets so small that the index merges into files and compacts within a few dozen operations.</summary>
+    private static StreamStoreOptions Options(TempStoreDirectory dir) => dir.Options() with
+    {
+        TableIndex = new Pravega.Embedded.Client.Internal.TableIndexOptions
+        {
+            DeltaBudgetBytes = 256,
+            UncoveredBudgetBytes = 512,
+            CompactionMinBytes = 128,
+            CompactionWindowBytes = 128,
+        },
+    };
+
     private static async Task<bool> RunAsync(Op[] ops)
     {
         using var dir = new TempStoreDirectory();
-        var store = await StreamStore.OpenAsync(dir.Options());
+        var store = await StreamStore.OpenAsync(Options(dir));
         var model = new Dictionary<string, (string Value, KeyVersion Version)>(StringComparer.Ordinal);
         var highest = new Dictionary<string, long>(StringComparer.Ordinal); // each key's highest version ever
         try
@@ -105,9 +117,10 @@ public sealed class KeyValueTableProperties
                         break;
                     }
                     case OpKind.Reopen:
+                        await store.Runtime.TablesIdleAsync(); // merges and compactions finish first: the reopen then starts from them
                         await table.DisposeAsync();
                         await store.DisposeAsync();
-                        store = await StreamStore.OpenAsync(dir.Options());
+                        store = await StreamStore.OpenAsync(Options(dir));
                         table = await store.OpenKeyValueTableAsync("s", "t", Serializers.Utf8, Serializers.Utf8);
                         break;
                 }
