@@ -19,4 +19,31 @@ internal static class SimulatedFailure
             else process.Crash();
         };
     }
+
+    /// <summary>
+    /// Runs <paramref name="work"/> on <paramref name="store"/> until it ends or the process dies (an I/O error, or the
+    /// store disposed under it), then disarms the device and disposes the store (an I/O error there is the death too).
+    /// </summary>
+    public static async Task RunUntilDeathAsync(SimulatedDevice device, StreamStore store, Func<Task> work)
+    {
+        try
+        {
+            await work();
+        }
+        catch (Exception e) when (e is IOException || e.InnerException is IOException || e is ObjectDisposedException)
+        {
+            // the process died
+        }
+        finally
+        {
+            device.Mutated = null;
+            try
+            {
+                await store.DisposeAsync();
+            }
+            catch (IOException)
+            {
+            }
+        }
+    }
 }

@@ -52,7 +52,7 @@ public sealed class TablePowerLossTests
         int lastBatch = -1;
         long lastVersion = 0, lastCount = 0;
         var store = await StreamStore.OpenAsync(Options(process));
-        try
+        await SimulatedFailure.RunUntilDeathAsync(device, store, async () =>
         {
             await store.Streams.CreateScopeAsync("s");
             await store.KeyValueTables.CreateKeyValueTableAsync("s", "t", new KeyValueTableConfiguration { PartitionCount = 3 });
@@ -74,22 +74,7 @@ public sealed class TablePowerLossTests
                 }
                 if (rng.Next(40) == 0) await counter.CompactAsync();
             }
-        }
-        catch (Exception e) when (e is IOException || e.InnerException is IOException || e is ObjectDisposedException)
-        {
-            // the process died
-        }
-        finally
-        {
-            device.Mutated = null;
-            try
-            {
-                await store.DisposeAsync();
-            }
-            catch (IOException)
-            {
-            }
-        }
+        });
 
         await using var reopened = await StreamStore.OpenAsync(Options(new SimulatedProcess(device)));
         await using var after = await reopened.OpenKeyValueTableAsync("s", "t", Serializers.Utf8, Serializers.Utf8);
@@ -128,7 +113,7 @@ public sealed class TablePowerLossTests
         var acked = new Dictionary<string, (string? Value, long Version)>();
         (string Key, string? Value)? underWay = null;
         var store = await StreamStore.OpenAsync(SmallIndexOptions(process));
-        try
+        await SimulatedFailure.RunUntilDeathAsync(device, store, async () =>
         {
             await store.Streams.CreateScopeAsync("s");
             await store.KeyValueTables.CreateKeyValueTableAsync("s", "t", new KeyValueTableConfiguration { PartitionCount = 2 });
@@ -151,22 +136,7 @@ public sealed class TablePowerLossTests
                 }
                 underWay = null;
             }
-        }
-        catch (Exception e) when (e is IOException || e.InnerException is IOException || e is ObjectDisposedException)
-        {
-            // the process died
-        }
-        finally
-        {
-            device.Mutated = null;
-            try
-            {
-                await store.DisposeAsync();
-            }
-            catch (IOException)
-            {
-            }
-        }
+        });
 
         await using var reopened = await StreamStore.OpenAsync(SmallIndexOptions(new SimulatedProcess(device)));
         await using var after = await reopened.OpenKeyValueTableAsync("s", "t", Serializers.Utf8, Serializers.Utf8);
