@@ -88,13 +88,7 @@ internal sealed class EventStreamWriter<T> : IEventStreamWriter<T>
                     long lsn = Append(stream, point, bytes, eventNumber, out bool duplicate);
                     return Acknowledge(lsn, duplicate, ct);
                 }
-                var copy = bytes.ToArray();
-                var queued = AppendLaterAsync(_queue.Enqueue(() =>
-                {
-                    ThrowIfDisposed();
-                    long lsn = Append(stream, point, copy, eventNumber, out bool duplicate);
-                    return (lsn, duplicate);
-                }));
+                var queued = AppendLaterAsync(Enqueue(stream, point, bytes.ToArray(), eventNumber));
                 return ct.CanBeCanceled ? queued.WaitAsync(ct) : queued;
             }
         }
@@ -103,6 +97,18 @@ internal sealed class EventStreamWriter<T> : IEventStreamWriter<T>
             return _runtime.Fail<WriteResult>(e); // "sealed", "no such stream": reported once that is durable
         }
     }
+
+    /// <summary>
+    /// Queues an append behind the writer's earlier ones (writer lock held). A method of its own: the closure it
+    /// captures is then allocated only for a queued write, not on every write's path.
+    /// </summary>
+    private Task<(long Lsn, bool Duplicate)> Enqueue(StreamState stream, double point, byte[] copy, long eventNumber) =>
+        _queue.Enqueue(() =>
+        {
+            ThrowIfDisposed();
+            long lsn = Append(stream, point, copy, eventNumber, out bool duplicate);
+            return (lsn, duplicate);
+        });
 
     /// <summary>
     /// A queued write (<see cref="AppendQueue"/>), acknowledged once appended. It fails only for what fails every later
