@@ -83,6 +83,37 @@ public sealed class SegmentIndexTests
         Assert.Equal(64 + ((2 * SegmentIndex.PageSize + 1) * 100), first.Address.Position);
     }
 
+    [Fact]
+    public void A_drop_within_the_first_page_keeps_it_and_only_an_idle_segment_trims_it()
+    {
+        var index = new SegmentIndex();
+        for (int i = 0; i < 1500; i++) index.Add(new SegmentIndexEntry(i * 10L, 10, new LogAddress(1, i)));
+        Assert.Equal(SegmentIndex.PageSize, index.Capacity);
+        index.DropBefore(1400 * 10L);
+        Assert.Equal(100, index.Count);
+        Assert.Equal(SegmentIndex.PageSize, index.Capacity); // no copy into a small page that appends would re-grow
+        index.Trim();
+        Assert.Equal(128, index.Capacity);
+        for (int i = 1400; i < 1500; i++)
+        {
+            Assert.True(index.TryFind(i * 10L + 3, out var e));
+            Assert.Equal(i, e.Address.Position);
+        }
+        Assert.False(index.TryFind(1399 * 10L, out _));
+        index.Trim();
+        Assert.Equal(128, index.Capacity); // already its size
+
+        index.DropBefore(1500 * 10L); // nothing live left: the page goes at once
+        Assert.Equal(0, index.Count);
+        Assert.True(index.Capacity <= 8);
+
+        var segment = WithEvents(1500);
+        segment.MakeTruncationDurable(1400 * EventBytes);
+        segment.TrimIndexIfIdle(); // events were added since the last call: kept
+        segment.TrimIndexIfIdle(); // none since: trimmed
+        Assert.True(segment.TryFind(1450 * EventBytes, out _));
+    }
+
     [FsCheck.Xunit.Property(MaxTest = 50)]
     public bool The_index_finds_what_a_list_finds(int seed)
     {
@@ -100,6 +131,7 @@ public sealed class SegmentIndexTests
         }
         long truncateAt = model.Count == 0 ? 0 : model[random.Next(model.Count)].Offset;
         index.DropBefore(truncateAt);
+        if (random.Next(2) == 0) index.Trim(); // an idle segment's page shrinks: nothing may be lost or moved
         for (int i = random.Next(0, SegmentIndex.PageSize + 10); i > 0; i--) // appends go on after the drop
         {
             var entry = new SegmentIndexEntry(offset, random.Next(1, 50), new LogAddress(2, model.Count));

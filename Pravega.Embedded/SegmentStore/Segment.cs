@@ -106,6 +106,17 @@ internal sealed class Segment
         _index.Add(entry);
         Length = entry.End;
         EventCount++;
+        _addedSinceTrim = true;
+    }
+
+    /// <summary>
+    /// Shrinks the index's page to what its live entries need if nothing was added since the last call (container lock):
+    /// a segment under load keeps its page (no copy and re-growth after each drop), an idle one gives it back.
+    /// </summary>
+    public void TrimIndexIfIdle()
+    {
+        if (!_addedSinceTrim) _index.Trim();
+        _addedSinceTrim = false;
     }
 
     /// <summary>Events appended since the store opened, replayed ones included (container lock): what rates are taken from.</summary>
@@ -113,6 +124,8 @@ internal sealed class Segment
 
     /// <summary>Index entries held (truncation drops them a page at a time).</summary>
     public int IndexCount => _index.Count;
+
+    private bool _addedSinceTrim;
 
     public void Seal() => IsSealed = true;
 

@@ -137,6 +137,7 @@ internal sealed partial class SegmentContainer
         long firstLiveFile = OldestOpenTransactionFile;
         foreach (var ((streamId, segmentId), segment) in _segments.OrderBy(p => p.Key))
         {
+            segment.TrimIndexIfIdle(); // checkpoints come once per WAL file: an idle segment's index page shrinks here
             if (!segment.TryFindLivePlacement(out var live, out long placementOffset)) live = new LogAddress(-1, 0);
             firstLiveFile = Math.Min(firstLiveFile, segment.OldestUntieredFile);
             var record = new byte[1 + (8 * 4) + 8 + 4 + 8 + 8 + 1];

@@ -5,7 +5,7 @@ namespace Pravega.Embedded.SegmentStore;
 /// <summary>
 /// A segment's read index: its entries in offset order, kept in fixed pages of <see cref="PageSize"/> entries (64 KiB,
 /// below the large object heap). Past the first page, appending never copies entries; a new page is added when the
-/// last is full, and truncation drops whole pages. The first page starts small, so an idle segment costs little. One writer (under the container lock), any number of lock-free readers: the writer
+/// last is full, and truncation (or tiering) drops whole pages without copying. The first page starts small, so an idle segment costs little. One writer (under the container lock), any number of lock-free readers: the writer
 /// publishes a <see cref="View"/> (pages and count together) that readers take once per lookup.
 /// </summary>
 internal sealed class SegmentIndex
@@ -36,6 +36,9 @@ internal sealed class SegmentIndex
             return Volatile.Read(ref view.End) - view.Start;
         }
     }
+
+    /// <summary>Entry slots allocated in pages (for tests and diagnostics).</summary>
+    public int Capacity => Volatile.Read(ref _view).Pages.Sum(p => p?.Length ?? 0);
 
     /// <summary>Appends an entry (container lock).</summary>
     public void Add(in SegmentIndexEntry entry)
@@ -74,9 +77,10 @@ internal sealed class SegmentIndex
 
     /// <summary>
     /// Drops the entries that end at or before <paramref name="offset"/> (container lock; an entry holding it stays, as a
-    /// byte stream's truncation may fall inside one): whole pages, and when one page is
-    /// left, the entries before it by copying the rest into a page of their size (a segment whose bytes went to Tier-2
-    /// keeps no more than it needs).
+    /// byte stream's truncation may fall inside one): whole pages go, and the first page left is kept as it is, the
+    /// dropped entries before the start merely hidden. Nothing is copied, so a segment tiered while it is written does not
+    /// re-grow its first page after every pass; with nothing live left, all pages go (a small first page replaces them);
+    /// <see cref="Trim"/> shrinks an idle segment's page.
     /// </summary>
     public void DropBefore(long offset)
     {
@@ -84,20 +88,38 @@ internal sealed class SegmentIndex
         int first = FirstEndingAfter(view, offset);
         if (first == view.Start) return;
         int pages = first / PageSize;
-        int end = view.End - pages * PageSize;
-        int start = first - pages * PageSize;
+        if (first == view.End)
+        {
+            // Nothing live is left (a segment tiered or truncated to its end): the pages go, a small first page is next.
+            Volatile.Write(ref _view, new View([new SegmentIndexEntry[FirstPageSize]], 0, 0));
+            return;
+        }
+        if (pages == 0)
+        {
+            Volatile.Write(ref _view, new View(view.Pages, first, view.End));
+            return;
+        }
         var kept = new SegmentIndexEntry[Math.Max(1, view.Pages.Length - pages)][];
         Array.Copy(view.Pages, pages, kept, 0, view.Pages.Length - pages);
-        if (end <= PageSize)
-        {
-            // One page in use: copy what is left to a fresh first page (at most a page of entries).
-            var page = new SegmentIndexEntry[Math.Max(FirstPageSize, (int)BitOperations.RoundUpToPowerOf2((uint)Math.Max(1, end - start)))];
-            if (kept[0] is { } old) old.AsSpan(start, end - start).CopyTo(page);
-            kept = [page];
-            end -= start;
-            start = 0;
-        }
-        Volatile.Write(ref _view, new View(kept, start, end));
+        kept[0] ??= new SegmentIndexEntry[FirstPageSize];
+        Volatile.Write(ref _view, new View(kept, first - pages * PageSize, view.End - pages * PageSize));
+    }
+
+    /// <summary>
+    /// When one page is in use and it is at least four times larger than its live entries need, copies them into a page
+    /// of their size (container lock): a segment that stopped growing keeps no more than it needs. Called for idle
+    /// segments only, so no segment under load pays for a copy and a re-growth.
+    /// </summary>
+    public void Trim()
+    {
+        var view = _view;
+        if (view.End > PageSize || view.Pages[0] is not { } page) return;
+        int live = view.End - view.Start;
+        int size = Math.Max(FirstPageSize, (int)BitOperations.RoundUpToPowerOf2((uint)Math.Max(1, live)));
+        if (page.Length < 4 * size) return;
+        var trimmed = new SegmentIndexEntry[size];
+        page.AsSpan(view.Start, live).CopyTo(trimmed);
+        Volatile.Write(ref _view, new View([trimmed], 0, live));
     }
 
     /// <summary>The entry holding byte <paramref name="offset"/>, if the index has it.</summary>

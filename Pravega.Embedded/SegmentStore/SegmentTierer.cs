@@ -23,6 +23,7 @@ internal sealed class SegmentTierer : IAsyncDisposable
 {
     private readonly SegmentContainer _container;
     private readonly IChunkStorage _storage;
+    private readonly List<SegmentIndexEntry> _passEntries = [];
     private readonly TieringOptions _options;
     private readonly ILogger _logger;
     private readonly Lock _lock = new();
@@ -285,7 +286,8 @@ internal sealed class SegmentTierer : IAsyncDisposable
             lock (_lock) _writers[segment] = writer;
         }
         if (writer.Failed) return false;
-        var entries = new List<SegmentIndexEntry>();
+        var entries = _passEntries; // passes run one at a time: one list, grown once, instead of one per pass
+        entries.Clear();
         long from, to;
         lock (_container.Lock)
         {
