@@ -149,7 +149,7 @@ internal sealed class TablePartition
     /// <summary>Starts a merge or compaction if one is due and none runs (container lock).</summary>
     private void MaybeStartWork()
     {
-        if (_working || _failed || _runtime.IsDisposed || (!MergeDue() && !CompactionDue())) return;
+        if (_working || _failed || _runtime.IsDisposed || _table.IsClosed || (!MergeDue() && !CompactionDue())) return;
         _working = true;
         _work = Task.Run(WorkAsync);
     }
@@ -333,7 +333,16 @@ internal sealed class TablePartition
             long covered = TableRun.CoveredOf(name);
             // A run from before the partition's start may miss removals whose records a compaction dropped: never used.
             if (covered < start || covered > end) continue;
-            if (await TableRun.TryOpenAsync(storage, name, _runtime.Container.Log.StoreId, Segment.SegmentId, ct).ConfigureAwait(false) is { } run)
+            TableRun? run;
+            try
+            {
+                run = await TableRun.TryOpenAsync(storage, name, _runtime.Container.Log.StoreId, Segment.SegmentId, ct).ConfigureAwait(false);
+            }
+            catch (IOException)
+            {
+                run = null; // unreadable (or gone): derived data, rebuilt from the records instead
+            }
+            if (run is not null)
             {
                 _run = run;
                 break;
