@@ -225,22 +225,31 @@ internal sealed class TableRun
         }
         for (int b = first; b < _firstHashes.Length && _firstHashes[b] <= hash; b++)
         {
-            var bytes = await ReadBlockAsync(b, ct).ConfigureAwait(false);
-            int at = Search(bytes, hash, key);
-            if (at >= 0) return ParseAt(bytes, at, out _);
-            if (at == -2) return null;
+            var bytes = ArrayPool<byte>.Shared.Rent(_blockLengths[b]); // a lookup per get: no block-sized garbage each time
+            try
+            {
+                var block = await ReadBlockAsync(b, bytes, ct).ConfigureAwait(false);
+                int at = Search(block, hash, key);
+                if (at >= 0) return ParseAt(block.Span, at, out _);
+                if (at == -2) return null;
+            }
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(bytes);
+            }
         }
         return null;
     }
 
     /// <summary>Where the key's entry starts in a block; -1 if every entry is before it (look on), -2 if one after it is there.</summary>
-    private int Search(byte[] block, ulong hash, byte[] key)
+    private int Search(Memory<byte> memory, ulong hash, byte[] key)
     {
+        var block = memory.Span;
         int count = BinaryPrimitives.ReadInt32LittleEndian(block), at = 4, end = block.Length - 4;
         for (int i = 0; i < count; i++)
         {
             if (at + EntryHeaderSize > end) throw Damaged();
-            var span = block.AsSpan(at);
+            var span = block[at..];
             ulong h = BinaryPrimitives.ReadUInt64LittleEndian(span);
             int keyLength = BinaryPrimitives.ReadInt32LittleEndian(span[28..]);
             if (keyLength < 0 || at + EntryHeaderSize + (long)keyLength > end) throw Damaged();
@@ -257,8 +266,8 @@ internal sealed class TableRun
     {
         for (int b = 0; b < _firstHashes.Length; b++)
         {
-            var bytes = await ReadBlockAsync(b, ct).ConfigureAwait(false);
-            foreach (var entry in Parse(bytes)) yield return entry;
+            var bytes = await ReadBlockAsync(b, new byte[_blockLengths[b]], ct).ConfigureAwait(false);
+            foreach (var entry in Parse(bytes.Span)) yield return entry;
         }
     }
 
@@ -306,23 +315,24 @@ internal sealed class TableRun
         }
     }
 
-    private async ValueTask<byte[]> ReadBlockAsync(int b, CancellationToken ct)
+    /// <summary>Reads block <paramref name="b"/> into <paramref name="buffer"/> (at least its length) and checks its CRC.</summary>
+    private async ValueTask<Memory<byte>> ReadBlockAsync(int b, byte[] buffer, CancellationToken ct)
     {
-        var bytes = new byte[_blockLengths[b]];
+        var bytes = buffer.AsMemory(0, _blockLengths[b]);
         int read = await _storage.ReadAsync(Name, _blockOffsets[b], bytes, ct).ConfigureAwait(false);
-        if (read != bytes.Length || Crc32C.Compute(bytes.AsSpan(0, bytes.Length - 4)) != BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(bytes.Length - 4)))
+        if (read != bytes.Length || Crc32C.Compute(bytes.Span[..^4]) != BinaryPrimitives.ReadUInt32LittleEndian(bytes.Span[^4..]))
             throw new StorageCorruptedException($"Key-value table index file {Name}: block {b} is damaged.");
         return bytes;
     }
 
-    private List<TableRunEntry> Parse(byte[] block)
+    private List<TableRunEntry> Parse(ReadOnlySpan<byte> block)
     {
         int count = BinaryPrimitives.ReadInt32LittleEndian(block), at = 4, end = block.Length - 4;
         var entries = new List<TableRunEntry>(Math.Max(0, Math.Min(count, end / EntryHeaderSize)));
         for (int i = 0; i < count; i++)
         {
             if (at + EntryHeaderSize > end) throw Damaged();
-            var span = block.AsSpan(at);
+            var span = block[at..];
             int keyLength = BinaryPrimitives.ReadInt32LittleEndian(span[28..]);
             if (keyLength < 0 || at + EntryHeaderSize + (long)keyLength > end) throw Damaged();
             entries.Add(ParseAt(block, at, out int size));
@@ -331,9 +341,9 @@ internal sealed class TableRun
         return entries;
     }
 
-    private static TableRunEntry ParseAt(byte[] block, int at, out int size)
+    private static TableRunEntry ParseAt(ReadOnlySpan<byte> block, int at, out int size)
     {
-        var span = block.AsSpan(at);
+        var span = block[at..];
         int keyLength = BinaryPrimitives.ReadInt32LittleEndian(span[28..]);
         size = EntryHeaderSize + keyLength;
         return new TableRunEntry(BinaryPrimitives.ReadUInt64LittleEndian(span), span.Slice(EntryHeaderSize, keyLength).ToArray(),
