@@ -165,7 +165,7 @@ internal sealed class TablePartition
     {
         if (_run is not { } run) return false;
         long span = run.Covered - Segment.StartOffset;
-        return span >= _options.CompactionMinBytes && run.LiveBytes * 2 < span && run.Covered > Segment.StartOffset;
+        return span >= _options.CompactionMinBytes && run.LiveBytes * 2 < span;
     }
 
     private bool InDelta(byte[] key, out Slot slot) => _active.TryGetValue(key, out slot) || (_merging?.TryGetValue(key, out slot) ?? false);
@@ -204,7 +204,6 @@ internal sealed class TablePartition
                 else
                 {
                     await TableCompactor.CompactAsync(_runtime, _table, this, _table.Closing).ConfigureAwait(false);
-                    lock (Lock) _scanCovered = Covered;
                     // The copies are in the delta: a merge next makes the live bytes exact again (or compaction would stop).
                     await ForceMergeAsync().ConfigureAwait(false);
                 }
