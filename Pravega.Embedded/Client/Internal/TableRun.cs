@@ -264,9 +264,11 @@ internal sealed class TableRun
     /// <summary>Every entry in the run's order (the caller holds the run).</summary>
     public async IAsyncEnumerable<TableRunEntry> EntriesAsync([EnumeratorCancellation] CancellationToken ct)
     {
+        if (_blockLengths.Length == 0) yield break;
+        var buffer = new byte[_blockLengths.Max()]; // one for the whole scan: entries are copied out of it
         for (int b = 0; b < _firstHashes.Length; b++)
         {
-            var bytes = await ReadBlockAsync(b, new byte[_blockLengths[b]], ct).ConfigureAwait(false);
+            var bytes = await ReadBlockAsync(b, buffer, ct).ConfigureAwait(false);
             foreach (var entry in Parse(bytes.Span)) yield return entry;
         }
     }
