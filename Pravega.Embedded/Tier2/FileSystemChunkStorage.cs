@@ -285,9 +285,8 @@ internal sealed class FileSystemChunkStorage : IChunkStorage
             }
             else
             {
-                node = _recentReads.AddFirst(new ReadHandle(OpenExisting(name)));
+                node = _recentReads.AddFirst(new ReadHandle(name, OpenExisting(name)));
                 _reading[name] = node;
-                node.Value.Name = name;
                 while (_recentReads.Count > MaxReadHandles && _recentReads.Last is { } oldest) CloseReader(oldest);
             }
             node.Value.Users++;
@@ -305,11 +304,11 @@ internal sealed class FileSystemChunkStorage : IChunkStorage
     }
 
     /// <summary>An open read handle and the reads using it.</summary>
-    private sealed class ReadHandle(IDeviceFile file)
+    private sealed class ReadHandle(string name, IDeviceFile file)
     {
         public IDeviceFile File { get; } = file;
 
-        public string Name { get; set; } = "";
+        public string Name { get; } = name;
 
         public int Users { get; set; }
 
