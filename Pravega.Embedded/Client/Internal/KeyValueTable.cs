@@ -81,12 +81,12 @@ internal sealed class KeyValueTable<TKey, TValue> : IKeyValueTable<TKey, TValue>
         ThrowIfDisposed();
         var keys = new byte[entries.Count][];
         var records = new byte[entries.Count][];
-        var seen = new HashSet<string>(StringComparer.Ordinal);
+        var seen = new HashSet<byte[]>(ByteArrayComparer.Instance);
         for (int i = 0; i < entries.Count; i++)
         {
             ArgumentNullException.ThrowIfNull(entries[i], nameof(entries));
             keys[i] = KeyBytes(entries[i].Key);
-            if (!seen.Add(Convert.ToBase64String(keys[i]))) throw new ArgumentException($"Entries {i} and an earlier one have the same key.", nameof(entries));
+            if (!seen.Add(keys[i])) throw new ArgumentException($"Entries {i} and an earlier one have the same key.", nameof(entries));
             records[i] = Record(keys[i], entries[i].Value);
         }
         if (entries.Count == 0) return [];
@@ -106,7 +106,7 @@ internal sealed class KeyValueTable<TKey, TValue> : IKeyValueTable<TKey, TValue>
             {
                 RequireLive();
                 bool stale = false;
-                for (int i = 0; i < entries.Count && !stale; i++)
+                for (int i = 0; i < entries.Count; i++)
                 {
                     var expected = entries[i].Version;
                     if (expected == KeyVersion.Any) continue;

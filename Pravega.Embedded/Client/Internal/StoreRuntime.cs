@@ -164,10 +164,6 @@ internal sealed class StoreRuntime
     }
 
     /// <summary>
-    /// The coordinator of a group that exists (<see cref="ReaderGroupNotFoundException"/> otherwise), replaced when the
-    /// group was re-created or reset.
-    /// </summary>
-    /// <summary>
     /// The index of a key-value table, opened once per store open (<see cref="TableIndex.OpenAsync"/>) and shared by its handles.
     /// </summary>
     /// <exception cref="InvalidOperationException">The table does not exist.</exception>
@@ -222,12 +218,8 @@ internal sealed class StoreRuntime
             }
         }
         foreach (string prefix in prefixes)
-        {
-            var names = new List<string>();
-            await foreach (string name in TableFiles.ListAsync(prefix, CancellationToken.None).ConfigureAwait(false))
-                if (TableRun.IsIndexFile(name)) names.Add(name);
-            foreach (string name in names) await TableFiles.DeleteAsync(name, CancellationToken.None).ConfigureAwait(false);
-        }
+            foreach (string name in await TableRun.ListAsync(TableFiles, prefix, CancellationToken.None).ConfigureAwait(false))
+                await TableFiles.DeleteAsync(name, CancellationToken.None).ConfigureAwait(false);
     }
 
     /// <summary>Waits until no open table merges or compacts (tests: the index files are then what the data implies).</summary>
@@ -258,9 +250,7 @@ internal sealed class StoreRuntime
     {
         try
         {
-            var names = new List<string>();
-            await foreach (string name in TableFiles.ListAsync("", CancellationToken.None).ConfigureAwait(false))
-                if (TableRun.IsIndexFile(name)) names.Add(name);
+            var names = await TableRun.ListAsync(TableFiles, "", CancellationToken.None).ConfigureAwait(false);
             if (names.Count == 0) return;
             // Listed first, then the live segments: a file of a segment created after the listing is not in it.
             HashSet<string> live;
@@ -282,6 +272,10 @@ internal sealed class StoreRuntime
         }
     }
 
+    /// <summary>
+    /// The coordinator of a group that exists (<see cref="ReaderGroupNotFoundException"/> otherwise), replaced when the
+    /// group was re-created or reset.
+    /// </summary>
     public ReaderGroupCoordinator Coordinator(string scope, string group)
     {
         var state = Controller.GetReaderGroup(scope, group);

@@ -82,9 +82,8 @@ internal sealed class TablePartition
         {
             generation = _generation;
             if (InDelta(key, out _)) return new Probe(generation, null);
-            run = _run;
+            run = AcquireRun();
             if (run is null) return new Probe(generation, null);
-            if (!run.Acquire()) throw new InvalidOperationException("The current table index run was deleted.");
         }
         try
         {
@@ -116,9 +115,15 @@ internal sealed class TablePartition
     /// <summary>The key's record now lies at <paramref name="slot"/> (container lock).</summary>
     public void Set(byte[] key, Slot slot)
     {
+        Note(key, slot);
+        MaybeStartWork();
+    }
+
+    /// <summary>Puts a key's slot in the active delta, counting its memory (container lock).</summary>
+    private void Note(byte[] key, Slot slot)
+    {
         if (!_active.ContainsKey(key)) _activeBytes += key.Length + EntryOverhead;
         _active[key] = slot;
-        MaybeStartWork();
     }
 
     /// <summary>The key was removed (container lock).</summary>
@@ -131,9 +136,7 @@ internal sealed class TablePartition
     {
         var delta = new Dictionary<byte[], Slot>(_merging ?? [], ByteArrayComparer.Instance);
         foreach (var (key, slot) in _active) delta[key] = slot;
-        var run = _run;
-        if (run is not null && !run.Acquire()) throw new InvalidOperationException("The current table index run was deleted.");
-        return (run, delta);
+        return (AcquireRun(), delta);
     }
 
     /// <summary>Waits while the delta is over twice its budget and a merge is shrinking it (bounded memory under a burst).</summary>
@@ -168,6 +171,13 @@ internal sealed class TablePartition
         return span >= _options.CompactionMinBytes && run.LiveBytes * 2 < span;
     }
 
+    /// <summary>The current run, held for the caller (container lock: the current run is never retired meanwhile), or null.</summary>
+    private TableRun? AcquireRun()
+    {
+        if (_run is { } run && !run.Acquire()) throw new InvalidOperationException("The current table index run was deleted.");
+        return _run;
+    }
+
     private bool InDelta(byte[] key, out Slot slot) => _active.TryGetValue(key, out slot) || (_merging?.TryGetValue(key, out slot) ?? false);
 
     /// <summary>Merges and compacts until neither is due; a failure stops both for this open (the delta stays consulted).</summary>
@@ -177,29 +187,20 @@ internal sealed class TablePartition
         {
             while (true)
             {
-                long covered = 0, lsn = 0;
-                bool merge;
+                (long Covered, long Lsn)? merge = null;
                 lock (Lock)
                 {
                     if (_runtime.IsDisposed || _table.IsClosed || _table.Stream.IsDeleted) { _working = false; return; }
-                    merge = MergeDue();
-                    if (merge)
-                    {
-                        covered = Segment.Length;
-                        lsn = _runtime.Container.Log.LastAppendedLsn;
-                        Seal();
-                    }
+                    if (MergeDue()) merge = SealForMerge();
                     else if (!CompactionDue())
                     {
                         _working = false;
                         return;
                     }
                 }
-                if (merge)
+                if (merge is { } sealedAt)
                 {
-                    // The run may hold only what a crash cannot take back: every record before its offset is durable first.
-                    await _runtime.Container.Log.WhenDurableAsync(lsn, _table.Closing).ConfigureAwait(false);
-                    await MergeAsync(covered, _table.Closing).ConfigureAwait(false);
+                    await MergeDurableAsync(sealedAt.Covered, sealedAt.Lsn).ConfigureAwait(false);
                 }
                 else
                 {
@@ -228,14 +229,26 @@ internal sealed class TablePartition
     /// <summary>A merge of whatever the delta holds (after a compaction pass).</summary>
     private async Task ForceMergeAsync()
     {
-        long covered, lsn;
+        (long Covered, long Lsn) sealedAt;
         lock (Lock)
         {
             if (_active.Count == 0) return;
-            covered = Segment.Length;
-            lsn = _runtime.Container.Log.LastAppendedLsn;
-            Seal();
+            sealedAt = SealForMerge();
         }
+        await MergeDurableAsync(sealedAt.Covered, sealedAt.Lsn).ConfigureAwait(false);
+    }
+
+    /// <summary>Seals the active delta for a merge covering the partition's records so far (container lock): that offset and the LSN that makes them durable.</summary>
+    private (long Covered, long Lsn) SealForMerge()
+    {
+        var at = (Segment.Length, _runtime.Container.Log.LastAppendedLsn);
+        Seal();
+        return at;
+    }
+
+    /// <summary>Merges the sealed delta once every record before <paramref name="covered"/> is durable (the run may hold only what a crash cannot take back).</summary>
+    private async Task MergeDurableAsync(long covered, long lsn)
+    {
         await _runtime.Container.Log.WhenDurableAsync(lsn, _table.Closing).ConfigureAwait(false);
         await MergeAsync(covered, _table.Closing).ConfigureAwait(false);
     }
@@ -256,8 +269,7 @@ internal sealed class TablePartition
         lock (Lock)
         {
             merging = _merging!;
-            old = _run;
-            if (old is not null && !old.Acquire()) throw new InvalidOperationException("The current table index run was deleted.");
+            old = AcquireRun();
         }
         TableRun run;
         string name = TableRun.NameFor(Segment.TierPrefix, covered, _runtime.NewIds());
@@ -322,9 +334,8 @@ internal sealed class TablePartition
     private async Task LoadAsync(CancellationToken ct)
     {
         var storage = _runtime.TableFiles;
-        var names = new List<string>();
-        await foreach (string name in storage.ListAsync(Segment.TierPrefix, ct).ConfigureAwait(false))
-            if (TableRun.CoveredOf(name) >= 0) names.Add(name);
+        var names = await TableRun.ListAsync(storage, Segment.TierPrefix, ct).ConfigureAwait(false);
+        names.RemoveAll(name => TableRun.CoveredOf(name) < 0);
         names.Sort((a, b) => TableRun.CoveredOf(b).CompareTo(TableRun.CoveredOf(a)));
         long start = Segment.StartOffset, end = Segment.DurableLength;
         foreach (string name in names)
@@ -364,11 +375,7 @@ internal sealed class TablePartition
                 case SegmentReadStatus.Event:
                     var record = read.Event;
                     int length = SegmentContainer.EventHeaderSize + record.Length;
-                    lock (Lock)
-                    {
-                        if (!_active.ContainsKey(record.Key)) _activeBytes += record.Key.Length + EntryOverhead;
-                        _active[record.Key] = record.Kind == TableRecord.Remove ? Slot.Removed : new Slot(offset, record.Version ?? offset + 1, length, 0);
-                    }
+                    lock (Lock) Note(record.Key, record.Kind == TableRecord.Remove ? Slot.Removed : new Slot(offset, record.Version ?? offset + 1, length, 0));
                     offset = read.NextOffset;
                     if (_activeBytes >= _options.DeltaBudgetBytes)
                     {

@@ -78,6 +78,15 @@ internal sealed class TableRun
     /// <summary>Whether <paramref name="name"/> names a table index file.</summary>
     public static bool IsIndexFile(string name) => name.EndsWith(Suffix, StringComparison.Ordinal) && name.AsSpan(name.LastIndexOf('/') + 1).StartsWith(Prefix);
 
+    /// <summary>The names of the index files under <paramref name="prefix"/> ("" for all).</summary>
+    public static async Task<List<string>> ListAsync(IChunkStorage storage, string prefix, CancellationToken ct)
+    {
+        var names = new List<string>();
+        await foreach (string name in storage.ListAsync(prefix, ct).ConfigureAwait(false))
+            if (IsIndexFile(name)) names.Add(name);
+        return names;
+    }
+
     /// <summary>The offset an index file's name says it covers, or -1 if the name is not one.</summary>
     public static long CoveredOf(string name)
     {
