@@ -99,9 +99,8 @@ internal sealed class SegmentIndex
             Volatile.Write(ref _view, new View(view.Pages, first, view.End));
             return;
         }
-        var kept = new SegmentIndexEntry[Math.Max(1, view.Pages.Length - pages)][];
-        Array.Copy(view.Pages, pages, kept, 0, view.Pages.Length - pages);
-        kept[0] ??= new SegmentIndexEntry[FirstPageSize];
+        var kept = new SegmentIndexEntry[view.Pages.Length - pages][]; // the page holding entry `first` exists: it is live
+        Array.Copy(view.Pages, pages, kept, 0, kept.Length);
         Volatile.Write(ref _view, new View(kept, first - pages * PageSize, view.End - pages * PageSize));
     }
 

@@ -238,7 +238,7 @@ internal sealed class TableRun
             try
             {
                 var block = await ReadBlockAsync(b, bytes, ct).ConfigureAwait(false);
-                int at = Search(block, hash, key);
+                int at = Search(block.Span, hash, key);
                 if (at >= 0) return ParseAt(block.Span, at, out _);
                 if (at == -2) return null;
             }
@@ -251,9 +251,8 @@ internal sealed class TableRun
     }
 
     /// <summary>Where the key's entry starts in a block; -1 if every entry is before it (look on), -2 if one after it is there.</summary>
-    private int Search(Memory<byte> memory, ulong hash, byte[] key)
+    private int Search(ReadOnlySpan<byte> block, ulong hash, byte[] key)
     {
-        var block = memory.Span;
         int count = BinaryPrimitives.ReadInt32LittleEndian(block), at = 4, end = block.Length - 4;
         for (int i = 0; i < count; i++)
         {
