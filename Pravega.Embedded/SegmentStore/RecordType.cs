@@ -35,4 +35,10 @@ internal enum RecordType : byte
 
     /// <summary>A chunk of a byte stream's bytes in an open flush unit (a transaction whose commit places them unframed).</summary>
     TransactionBytes = 11,
+
+    /// <summary>An open transaction's oldest events are staged in Tier-2 (one chunk): they leave the WAL.</summary>
+    TransactionStaged = 12,
+
+    /// <summary>A staged event of a transaction being committed, written to the WAL again (its ordinal, point and bytes).</summary>
+    TransactionRelog = 13,
 }

@@ -74,7 +74,8 @@ internal sealed partial class SegmentContainer
     /// <param name="writerId">The writer id of the writer beginning it, if any.</param>
     /// <param name="timeout">Its lease (ignored for a flush unit: it has none).</param>
     /// <param name="byteUnit">A byte stream's flush unit: its bytes are placed without event framing (<see cref="AppendToByteUnit"/>).</param>
-    public TransactionState BeginTransaction(long streamId, Guid id, string? writerId, TimeSpan timeout, bool byteUnit = false)
+    /// <param name="stageable">Whether its events may be staged in Tier-2 while it is open (not for short-lived internal ones, whose commit is made under the container lock).</param>
+    public TransactionState BeginTransaction(long streamId, Guid id, string? writerId, TimeSpan timeout, bool byteUnit = false, bool stageable = true)
     {
         if (_transactions.ContainsKey(id)) throw new InvalidOperationException($"Transaction id {id} is in use.");
         var state = (streamId, id, writerId, timeout.Ticks, Flags: byteUnit ? TransactionFlagBytes : (byte)0);
@@ -90,7 +91,7 @@ internal sealed partial class SegmentContainer
             if (s.writerId is not null) w.Advance(Encoding.ASCII.GetBytes(s.writerId, destination[w.Written..]));
             w.WriteByte(s.Flags);
         }, out _);
-        var transaction = new TransactionState(id, streamId, writerId, timeout) { BeginLsn = lsn, IsByteUnit = byteUnit };
+        var transaction = new TransactionState(id, streamId, writerId, timeout) { BeginLsn = lsn, IsByteUnit = byteUnit, Stageable = stageable && !byteUnit };
         _transactions.Add(id, transaction);
         return transaction;
     }
@@ -153,13 +154,16 @@ internal sealed partial class SegmentContainer
     /// <summary>
     /// Commits an open transaction (container lock): routes each event with <paramref name="route"/> (the stream's active
     /// segments now), writes the commit record and appends the events' entries to their segments, contiguously per
-    /// segment and in write order. They are readable once the returned LSN is durable.
+    /// segment and in write order. They are readable once the returned LSN is durable. A transaction with staged events
+    /// must have them written again first (<see cref="SegmentTierer.UnstageAsync"/>).
     /// </summary>
     /// <exception cref="TransactionFailedException">The transaction is not open.</exception>
     public long CommitTransaction(TransactionState transaction, Func<double, TransactionTarget> route)
     {
         RequireOpen(transaction, "commit");
-        var entries = transaction.Entries;
+        if (transaction.Relogged.Count != transaction.StagedCount)
+            throw new InvalidOperationException($"Transaction {transaction.Id} has {transaction.StagedCount - transaction.Relogged.Count} staged events not yet written again: unstage it first.");
+        var entries = transaction.AllEntries;
         var targets = new List<TransactionTarget>();
         var counts = new List<int>();
         foreach (var e in entries)
@@ -174,8 +178,8 @@ internal sealed partial class SegmentContainer
             else counts[t]++;
         }
         foreach (var target in targets) RequireKind(transaction, target.Segment);
-        var state = (transaction.Id, transaction.StreamId, targets, counts);
-        long lsn = Log.Append(1 + 16 + 8 + 4 + (targets.Count * (8 + 8 + 8 + 4)), state, static (destination, s) =>
+        var state = (transaction.Id, transaction.StreamId, targets, counts, transaction.StagedCount);
+        long lsn = Log.Append(1 + 16 + 8 + 4 + (targets.Count * (8 + 8 + 8 + 4)) + 4, state, static (destination, s) =>
         {
             var w = new RecordWriter(destination);
             w.WriteByte((byte)RecordType.TransactionCommit);
@@ -189,8 +193,10 @@ internal sealed partial class SegmentContainer
                 w.WriteDouble(s.targets[i].Range.High);
                 w.WriteInt32(s.counts[i]);
             }
+            w.WriteInt32(s.StagedCount);
         }, out var address);
-        Place(transaction, targets, address, lsn);
+        Place(transaction, entries, targets, address, lsn);
+        FreeStaging(transaction, lsn);
         transaction.Finish(TransactionPhase.Committed, lsn);
         Remember(transaction);
         return lsn;
@@ -226,9 +232,8 @@ internal sealed partial class SegmentContainer
     /// whose range holds its point, each target's entries together. With <paramref name="lsn"/> 0 (replay) they are durable
     /// at once; otherwise readable once that LSN is.
     /// </summary>
-    private void Place(TransactionState transaction, IReadOnlyList<TransactionTarget> targets, LogAddress commitAddress, long lsn)
+    private void Place(TransactionState transaction, IReadOnlyList<TransactionEntry> entries, IReadOnlyList<TransactionTarget> targets, LogAddress commitAddress, long lsn)
     {
-        var entries = transaction.Entries;
         foreach (var target in targets)
         {
             var segment = target.Segment;
@@ -261,6 +266,7 @@ internal sealed partial class SegmentContainer
             w.WriteGuid(s.Id);
             w.WriteByte((byte)s.reason);
         }, out _);
+        FreeStaging(transaction, lsn);
         transaction.Finish(TransactionPhase.Aborted, lsn, reason);
         Remember(transaction);
         return lsn;
@@ -274,6 +280,7 @@ internal sealed partial class SegmentContainer
     {
         foreach (var t in _transactions.Values.Where(t => t.StreamId == streamId && t.Phase == TransactionPhase.Open).ToList())
         {
+            FreeStaging(t, CurrentLsn);
             t.Finish(TransactionPhase.Aborted, CurrentLsn, AbortReason.StreamSealed);
             Remember(t);
         }
@@ -282,10 +289,16 @@ internal sealed partial class SegmentContainer
     /// <summary>The stream is being deleted (container lock): its transactions are forgotten.</summary>
     public void ForgetTransactionsOf(long streamId)
     {
-        foreach (var id in _transactions.Values.Where(t => t.StreamId == streamId).Select(t => t.Id).ToList()) _transactions.Remove(id);
+        foreach (var t in _transactions.Values.Where(t => t.StreamId == streamId).ToList())
+        {
+            FreeStaging(t, CurrentLsn);
+            _transactions.Remove(t.Id);
+        }
     }
 
-    private static void RequireOpen(TransactionState transaction, string what)
+    /// <summary>Throws unless the transaction is open, saying why it is not.</summary>
+    /// <exception cref="TransactionFailedException">It is not open.</exception>
+    public static void RequireOpen(TransactionState transaction, string what)
     {
         if (transaction.Phase == TransactionPhase.Open) return;
         string state = transaction.Phase == TransactionPhase.Committed ? "committed" : transaction.AbortReason switch
@@ -344,8 +357,12 @@ internal sealed partial class SegmentContainer
             {
                 var id = r.ReadGuid();
                 var transaction = OpenTransaction(id, lsn);
-                var targets = ReadTargets(ref r, lsn, transaction.Entries);
-                Place(transaction, targets, address, 0);
+                var entries = transaction.AllEntries;
+                var targets = ReadTargets(ref r, lsn, entries);
+                int staged = r.Remaining >= 4 ? r.ReadInt32() : 0; // commit records before staging end here
+                if (staged != transaction.StagedCount || transaction.Relogged.Count != staged)
+                    throw Corrupted(lsn, $"commits transaction {id} with {staged} staged events, but it has {transaction.StagedCount} staged and {transaction.Relogged.Count} written again");
+                Place(transaction, entries, targets, address, 0);
                 transaction.Finish(TransactionPhase.Committed, 0);
                 Remember(transaction);
                 break;
@@ -384,7 +401,7 @@ internal sealed partial class SegmentContainer
     /// as it was written, so each target must exist and hold in its range as many of the entries as the record says, and
     /// together the targets all of them.
     /// </summary>
-    private List<TransactionTarget> ReadTargets(ref RecordReader r, long lsn, List<TransactionEntry> entries)
+    private List<TransactionTarget> ReadTargets(ref RecordReader r, long lsn, IReadOnlyList<TransactionEntry> entries)
     {
         long streamId = r.ReadInt64();
         int n = r.ReadInt32();
@@ -425,16 +442,22 @@ internal sealed partial class SegmentContainer
             case RecordType.TransactionCommit:
             {
                 var id = r.ReadGuid();
-                _coveredTransactions.Remove(id, out var entries);
+                _coveredTransactions.Remove(id, out var written);
+                _coveredRelogs.Remove(id, out var relogged);
                 long streamId = r.ReadInt64();
                 int n = r.ReadInt32();
-                for (int i = 0; i < n; i++)
+                var targets = new List<(long Segment, KeyRange Range, int Count)>(n);
+                for (int i = 0; i < n; i++) targets.Add((r.ReadInt64(), new KeyRange(r.ReadDouble(), r.ReadDouble()), r.ReadInt32()));
+                int staged = r.Remaining >= 4 ? r.ReadInt32() : 0; // commit records before staging end here
+                // The events in order: the staged ones written again, then the last of those written to the WAL at first
+                // (its first ones may be staged events still there, or gone with their files).
+                int inWal = targets.Sum(t => t.Count) - staged;
+                written ??= [];
+                var entries = (relogged ?? []).Concat(written.Skip(Math.Max(0, written.Count - inWal))).ToList();
+                foreach (var (segmentId, range, count) in targets)
                 {
-                    long segmentId = r.ReadInt64();
-                    var range = new KeyRange(r.ReadDouble(), r.ReadDouble());
-                    int count = r.ReadInt32();
                     if (!_restoring.TryGetValue((streamId, segmentId), out var restoring) || !restoring.Reach(address)) continue;
-                    var placed = (entries ?? []).Where(e => range.Contains(e.Point)).ToList();
+                    var placed = entries.Where(e => range.Contains(e.Point)).ToList();
                     if (placed.Count != count)
                         throw new StorageCorruptedException(
                             $"Segment {segmentId} of stream {streamId} has live bytes from transaction {id}, but the WAL holds {placed.Count} of its {count} events there: log files the store still needed are gone. Nothing was changed.");
@@ -450,8 +473,12 @@ internal sealed partial class SegmentContainer
                 break;
             }
             case RecordType.TransactionAbort:
-                _coveredTransactions.Remove(r.ReadGuid());
+            {
+                var id = r.ReadGuid();
+                _coveredTransactions.Remove(id);
+                _coveredRelogs.Remove(id);
                 break;
+            }
         }
     }
 
@@ -463,13 +490,19 @@ internal sealed partial class SegmentContainer
     {
         foreach (var t in _transactions.Values.Where(t => t.Phase == TransactionPhase.Open))
         {
+            // Its staged events come first; those of them still in the WAL (their files not dropped yet) are not its entries.
             var entries = _coveredTransactions.GetValueOrDefault(t.Id) ?? [];
-            if (entries.Count != t.EventCount)
+            var relogged = _coveredRelogs.GetValueOrDefault(t.Id) ?? [];
+            int inWal = t.EventCount - t.StagedCount;
+            int expectedRelogged = _checkpointRelogged.GetValueOrDefault(t.Id);
+            if (entries.Count < inWal || (t.StagedCount == 0 && entries.Count != inWal) || relogged.Count != expectedRelogged)
                 throw new StorageCorruptedException(
-                    $"Open transaction {t.Id} has {t.EventCount} events by the checkpoint at LSN {_checkpointLsn}, but the WAL holds {entries.Count}: log files the store still needed are gone. Nothing was changed.");
-            t.RestoreEntries(entries);
+                    $"Open transaction {t.Id} has {inWal} events in the WAL and {expectedRelogged} written again by the checkpoint at LSN {_checkpointLsn}, but the WAL holds {entries.Count} and {relogged.Count}: log files the store still needed are gone. Nothing was changed.");
+            t.RestoreEntries(entries.GetRange(entries.Count - inWal, inWal), relogged);
         }
         _coveredTransactions.Clear();
+        _coveredRelogs.Clear();
+        _checkpointRelogged.Clear();
     }
 
     // ---- checkpoints ----
@@ -485,7 +518,7 @@ internal sealed partial class SegmentContainer
     private static byte[] EncodeTransaction(TransactionState t)
     {
         int idLength = t.WriterId?.Length ?? 0;
-        var record = new byte[1 + 8 + 16 + 1 + 1 + 8 + 4 + 1 + idLength + 1];
+        var record = new byte[1 + 8 + 16 + 1 + 1 + 8 + 4 + 1 + idLength + 1 + 1 + StagingTailSize(t)];
         var w = new RecordWriter(record);
         w.WriteByte((byte)RecordType.TransactionState);
         w.WriteInt64(t.StreamId);
@@ -497,6 +530,8 @@ internal sealed partial class SegmentContainer
         w.WriteByte((byte)idLength);
         if (t.WriterId is not null) w.Advance(Encoding.ASCII.GetBytes(t.WriterId, record.AsSpan(w.Written)));
         w.WriteByte(t.IsByteUnit ? TransactionFlagBytes : (byte)0);
+        w.WriteByte(t.Stageable ? (byte)1 : (byte)0);
+        WriteStagingTail(ref w, t);
         return record;
     }
 
@@ -510,13 +545,16 @@ internal sealed partial class SegmentContainer
         int count = r.ReadInt32();
         var writer = r.ReadBytes(r.ReadByte());
         byte flags = r.Remaining >= 1 ? r.ReadByte() : (byte)0; // checkpoints before byte streams end here
-        if (phase > TransactionPhase.Aborted || _transactions.ContainsKey(id))
+        bool stageable = r.Remaining < 1 || r.ReadByte() != 0; // and before staging here
+        var staged = ReadStagingTail(ref r, id);
+        if (phase > TransactionPhase.Aborted || _transactions.ContainsKey(id) || staged.Sum(c => c.Count) > count)
             throw new StorageCorruptedException($"The checkpoint at LSN {_checkpointLsn} describes transaction {id} inconsistently.");
         var t = new TransactionState(id, streamId, writer.IsEmpty ? null : Encoding.ASCII.GetString(writer), timeout)
         {
             IsByteUnit = (flags & TransactionFlagBytes) != 0,
+            Stageable = stageable && (flags & TransactionFlagBytes) == 0,
         };
-        t.RestoreCount(count);
+        t.RestoreCount(count, staged);
         _transactions.Add(id, t);
         if (phase == TransactionPhase.Open) return;
         t.Finish(phase, 0, reason);

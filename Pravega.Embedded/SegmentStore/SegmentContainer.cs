@@ -390,6 +390,9 @@ internal sealed partial class SegmentContainer : IAsyncDisposable
             case RecordType.TransactionBegin or RecordType.TransactionAppend or RecordType.TransactionBytes or RecordType.TransactionCommit or RecordType.TransactionAbort:
                 ReplayTransaction(type, ref r, lsn, address);
                 break;
+            case RecordType.TransactionStaged or RecordType.TransactionRelog:
+                ReplayStaging(type, ref r, lsn, address);
+                break;
             default:
                 throw new StorageCorruptedException($"WAL record {lsn} has an unknown type.");
         }
@@ -404,6 +407,7 @@ internal sealed partial class SegmentContainer : IAsyncDisposable
         var type = (RecordType)r.ReadByte();
         if (type == RecordType.Append) ReplayCoveredAppend(ReplayedAppend.Read(ref r, address));
         else if (type is RecordType.TransactionAppend or RecordType.TransactionBytes or RecordType.TransactionCommit or RecordType.TransactionAbort) ReplayCoveredTransaction(type, ref r, address);
+        else if (type == RecordType.TransactionRelog) ReplayCoveredRelog(ref r, address); // a staged record is in the checkpoint's state
     }
 
     /// <summary>Indexes replayed segment bytes (<paramref name="length"/> at <paramref name="address"/>) at the end of <paramref name="segment"/>, durable already.</summary>

@@ -19,7 +19,7 @@ namespace Pravega.Embedded.SegmentStore;
 /// segments are not tiered in small pieces. A pass or deletion that fails is logged and the segment is left alone until
 /// the next open (a failed sync is never retried).
 /// </remarks>
-internal sealed class SegmentTierer : IAsyncDisposable
+internal sealed partial class SegmentTierer : IAsyncDisposable
 {
     private readonly SegmentContainer _container;
     private readonly IChunkStorage _storage;
@@ -100,9 +100,12 @@ internal sealed class SegmentTierer : IAsyncDisposable
             }
         }
         bool worked = await DeleteFreedAsync(ct).ConfigureAwait(false);
+        worked |= await DeleteFreedStagingsAsync(ct).ConfigureAwait(false);
         int passes = 0;
         foreach (var segment in Due())
             if (await PassAsync(segment, ct).ConfigureAwait(false)) passes++;
+        foreach (var (transaction, entries) in DueStagings())
+            if (await StagePassAsync(transaction, entries, ct).ConfigureAwait(false)) passes++;
         if (passes > 0 && FreesAFile()) _container.RequestCheckpoint();
         return worked || passes > 0;
     }
@@ -172,11 +175,14 @@ internal sealed class SegmentTierer : IAsyncDisposable
         await foreach (string name in _storage.ListAsync("", ct).ConfigureAwait(false)) all.Add(name);
         var existing = all.Where(n => !ChunkNames.IsDataChunk(n)).ToHashSet(StringComparer.Ordinal);
         List<(Segment Segment, long Start, long Tiered)> segments;
+        List<(TransactionState Transaction, StagedChunk Chunk, string Name)> staged;
         lock (_container.Lock)
         {
             segments = [.. _container.AllSegments.Select(s => (s, s.StartOffset, s.TieredLength))];
             foreach (var (s, _, _) in segments) _container.NoteUntiered(s);
+            staged = [.. _container.StagedChunks];
         }
+        var referenced = CheckStagings(staged, all);
         var live = new Dictionary<string, SegmentManifest>(StringComparer.Ordinal);
         foreach (var (segment, start, tiered) in segments)
         {
@@ -198,7 +204,7 @@ internal sealed class SegmentTierer : IAsyncDisposable
             lock (_lock) _writers[segment] = writer;
             if (manifest.TieredLength > manifest.Start) segment.View = manifest.Snapshot();
         }
-        var removed = await OrphanSweep.RunAsync(_storage, live, all, ct).ConfigureAwait(false); // one listing of Tier-2 for both
+        var removed = await OrphanSweep.RunAsync(_storage, live, all, referenced, ct).ConfigureAwait(false); // one listing of Tier-2 for both
         if (removed.Count > 0) TieringLog.OrphansRemoved(_logger, removed.Count);
     }
 

@@ -19,4 +19,10 @@ internal static partial class TieringLog
 
     [LoggerMessage(4004, LogLevel.Debug, "Deleted the Tier-2 data of {Prefix} ({Count} chunks)")]
     public static partial void SegmentDataDeleted(ILogger logger, string prefix, int count);
+
+    [LoggerMessage(4005, LogLevel.Debug, "Staged events {First}-{Last} of transaction {Transaction} in Tier-2 ({Bytes} bytes)")]
+    public static partial void TransactionStaged(ILogger logger, Guid transaction, int first, int last, int bytes);
+
+    [LoggerMessage(4006, LogLevel.Error, "Staging of transaction {Transaction} failed; its events stay in Tier-1 until it finishes or the store is reopened")]
+    public static partial void StagingFailed(ILogger logger, Guid transaction, Exception exception);
 }

@@ -29,8 +29,38 @@ internal sealed class TransactionState
 
     public TransactionPhase Phase { get; private set; }
 
-    /// <summary>The events written so far, in write order (open only; a commit moves them into segments).</summary>
+    /// <summary>
+    /// The events written so far that are in the WAL where they were written, in write order (open only; a commit moves
+    /// them into segments). Events staged in Tier-2 (<see cref="Staged"/>) come before them and are not among them.
+    /// </summary>
     public List<TransactionEntry> Entries { get; private set; } = [];
+
+    /// <summary>
+    /// Where its oldest events are in Tier-2, oldest first (docs/DESIGN.md, "Transactions", staging): the tierer moved them
+    /// out of the WAL while it was open. Empty for a transaction never staged.
+    /// </summary>
+    public List<StagedChunk> Staged { get; private set; } = [];
+
+    /// <summary>How many of its first events are staged in Tier-2 (the sum of <see cref="Staged"/>'s counts).</summary>
+    public int StagedCount { get; private set; }
+
+    /// <summary>
+    /// The staged events written to the WAL again by a commit under way (<c>relog</c> records), in order: the first
+    /// <c>Relogged.Count</c> of the <see cref="StagedCount"/> staged ones. Complete, they precede <see cref="Entries"/>.
+    /// </summary>
+    public List<TransactionEntry> Relogged { get; private set; } = [];
+
+    /// <summary>Whether its events may be staged in Tier-2 (not for the records of key-value tables and state synchronizers: short-lived).</summary>
+    public bool Stageable { get; init; } = true;
+
+    /// <summary>A stage pass of it failed (tierer only): it is not staged again in this open.</summary>
+    public bool StagingFailed { get; set; }
+
+    /// <summary>The commit's relog of its staged events, once one started (container lock): a second commit awaits the same.</summary>
+    public Task? Unstaging { get; set; }
+
+    /// <summary>Every event, staged ones first, in write order, once the staged ones are all relogged (commit).</summary>
+    public IReadOnlyList<TransactionEntry> AllEntries => Relogged.Count == 0 ? Entries : [.. Relogged, .. Entries];
 
     /// <summary>Events written so far (kept after the entries move).</summary>
     public int EventCount { get; private set; }
@@ -71,16 +101,46 @@ internal sealed class TransactionState
         FirstFile = Math.Min(FirstFile, entry.Address.FileSequence);
     }
 
-    /// <summary>Restores its events (checkpoint restore: replay collected them).</summary>
-    public void RestoreEntries(List<TransactionEntry> entries)
+    /// <summary>Its first <paramref name="chunk"/>.Count WAL events are staged in Tier-2 now: they leave <see cref="Entries"/>.</summary>
+    public void Stage(in StagedChunk chunk)
     {
-        Entries = entries;
-        EventCount = entries.Count;
-        FirstFile = entries.Count == 0 ? long.MaxValue : entries.Min(e => e.Address.FileSequence);
+        Staged.Add(chunk);
+        StagedCount += chunk.Count;
+        Entries.RemoveRange(0, chunk.Count);
+        UpdateFirstFile();
     }
 
-    /// <summary>Restores the event count of a finished transaction (checkpoint restore).</summary>
-    public void RestoreCount(int count) => EventCount = count;
+    /// <summary>The next staged event is in the WAL again, at <paramref name="entry"/> (a commit's relog record).</summary>
+    public void AddRelogged(in TransactionEntry entry, long lsn)
+    {
+        Relogged.Add(entry);
+        LastLsn = Math.Max(LastLsn, lsn);
+        FirstFile = Math.Min(FirstFile, entry.Address.FileSequence);
+    }
+
+    /// <summary>Restores its events (checkpoint restore: replay collected them, and the staging from the checkpoint).</summary>
+    public void RestoreEntries(List<TransactionEntry> entries, List<TransactionEntry> relogged)
+    {
+        Entries = entries;
+        Relogged = relogged;
+        UpdateFirstFile();
+    }
+
+    /// <summary>Restores the event count, and the staging of an open one (checkpoint restore).</summary>
+    public void RestoreCount(int count, List<StagedChunk> staged)
+    {
+        EventCount = count;
+        Staged = staged;
+        StagedCount = staged.Sum(c => c.Count);
+    }
+
+    private void UpdateFirstFile()
+    {
+        long first = long.MaxValue;
+        foreach (var e in Entries) first = Math.Min(first, e.Address.FileSequence);
+        foreach (var e in Relogged) first = Math.Min(first, e.Address.FileSequence);
+        FirstFile = first;
+    }
 
     /// <summary>Commits or aborts it by the record at <paramref name="lsn"/> (0: durable already); its events go.</summary>
     public void Finish(TransactionPhase phase, long lsn, AbortReason reason = AbortReason.None)
@@ -89,6 +149,9 @@ internal sealed class TransactionState
         FinishLsn = lsn;
         AbortReason = reason;
         Entries = [];
+        Relogged = [];
+        Staged = [];
+        StagedCount = 0;
         FirstFile = long.MaxValue;
     }
 

@@ -26,6 +26,20 @@ internal static class ChunkNames
     public static string DataChunk(string segmentPrefix, long startOffset, Guid unique) =>
         string.Create(CultureInfo.InvariantCulture, $"{segmentPrefix}/{startOffset:D19}-{unique:N}{DataSuffix}");
 
+    /// <summary>
+    /// The prefix under which an open transaction's staged events live (docs/FORMAT.md, "Transaction staging"): below a
+    /// top-level directory no scope can be named (scope names are <c>[A-Za-z0-9.-]</c>).
+    /// </summary>
+    public static string TransactionPrefix(Guid transaction) =>
+        string.Create(CultureInfo.InvariantCulture, $"{TransactionsDirectory}/{transaction:N}");
+
+    /// <summary>A stage pass's chunk: the transaction's prefix, the ordinal of its first event, and a unique id.</summary>
+    public static string StagingChunk(Guid transaction, int first, Guid unique) =>
+        string.Create(CultureInfo.InvariantCulture, $"{TransactionPrefix(transaction)}/{first:D10}-{unique:N}{DataSuffix}");
+
+    /// <summary>The top-level directory of transactions' staged events.</summary>
+    public const string TransactionsDirectory = "_transactions";
+
     /// <summary>Whether <paramref name="name"/> names a data chunk (not a manifest).</summary>
     public static bool IsDataChunk(string name) => name.EndsWith(DataSuffix, StringComparison.Ordinal);
 

@@ -117,7 +117,7 @@ internal sealed class KeyValueTable<TKey, TValue> : IKeyValueTable<TKey, TValue>
                 }
                 if (stale) continue; // a merge replaced a run meanwhile: look again
                 // One transaction: its commit places each partition's records together, in this order, at the partition's end.
-                var transaction = Container.BeginTransaction(_index.Stream.Id, _runtime.NewIds(), writerId: null, TimeSpan.FromSeconds(30));
+                var transaction = Container.BeginTransaction(_index.Stream.Id, _runtime.NewIds(), writerId: null, TimeSpan.FromSeconds(30), stageable: false);
                 for (int i = 0; i < entries.Count; i++) Container.AppendToTransaction(transaction, KeySpace.Point(keys[i]), records[i]);
                 var ends = new Dictionary<TablePartition, long>();
                 var offsets = new long[entries.Count];

@@ -309,7 +309,7 @@ internal sealed class StateSynchronizer<TState, TUpdate> : IStateSynchronizer<TS
         {
             _runtime.ThrowIfDisposed();
             RequireWritable();
-            transaction = Container.BeginTransaction(_stream.Id, _runtime.NewIds(), writerId: null, TimeSpan.FromSeconds(30));
+            transaction = Container.BeginTransaction(_stream.Id, _runtime.NewIds(), writerId: null, TimeSpan.FromSeconds(30), stageable: false);
         }
         _runtime.Leases.Track(transaction); // a crash leaves it open: aborted by its timeout after the reopen
         long placed = 0, lsn = 0;

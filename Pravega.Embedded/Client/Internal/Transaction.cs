@@ -100,30 +100,39 @@ internal sealed class Transaction<T> : ITransaction<T>
     /// <summary>
     /// Commits once every earlier write of this handle is appended: routes its events over the segments active now (a
     /// scale since the begin sends them to the successors), one record, visible when durable. Again on a committed
-    /// transaction: completes when that commit is durable.
+    /// transaction: completes when that commit is durable. Events the tierer staged in Tier-2 while it was open are written
+    /// to the WAL again first (<see cref="SegmentTierer.UnstageAsync"/>).
     /// </summary>
     public async Task CommitAsync(CancellationToken ct = default)
     {
         _runtime.ThrowIfDisposed();
         await _queue.Appended.WaitAsync(ct).ConfigureAwait(false);
-        long lsn;
-        lock (Container.Lock)
+        long lsn = 0;
+        for (bool done = false; !done;)
         {
-            _runtime.ThrowIfDisposed();
-            if (_state.Phase == TransactionPhase.Committed) lsn = _state.FinishLsn;
-            else
+            if (Container.Tierer is { } tierer) await tierer.UnstageAsync(_state, _runtime.Leases.Renew, ct).ConfigureAwait(false);
+            lock (Container.Lock)
             {
-                _runtime.Leases.Renew(_state);
-                var stream = _stream;
-                lsn = Container.CommitTransaction(_state, point =>
-                {
-                    var segment = stream.Route(point);
-                    return new TransactionTarget(segment.Data, segment.Range);
-                });
+                _runtime.ThrowIfDisposed();
+                if (_state.Phase == TransactionPhase.Open && Container.Tierer is not null && _state.Relogged.Count != _state.StagedCount) continue; // staged meanwhile
+                lsn = _state.Phase == TransactionPhase.Committed ? _state.FinishLsn : Commit();
+                done = true;
             }
         }
         _runtime.Leases.Release(_state);
         await Container.Log.WhenDurableAsync(lsn, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>The commit record (container lock), routed over the segments active now.</summary>
+    private long Commit()
+    {
+        _runtime.Leases.Renew(_state);
+        var stream = _stream;
+        return Container.CommitTransaction(_state, point =>
+        {
+            var segment = stream.Route(point);
+            return new TransactionTarget(segment.Data, segment.Range);
+        });
     }
 
     public async Task AbortAsync(CancellationToken ct = default)
