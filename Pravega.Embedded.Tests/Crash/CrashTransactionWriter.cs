@@ -8,6 +8,8 @@ namespace Pravega.Embedded.Tests.Crash;
 /// while plain events and hand-made scales go on beside them, until it is killed. Output (one write per line, as
 /// <see cref="CrashWriter"/>): <c>BEGUN id</c> once the begin is durable, <c>COMMITTING id count</c> before the commit call,
 /// <c>COMMITTED id</c> after it returned, <c>ABORTING id</c> and <c>ABORTED id</c> likewise; <c>SCALED e</c> lines too.
+/// The first <see cref="LongLoops"/> loops write long transactions (hundreds of padded events, slowly): they outlive the
+/// WAL's bound, so the tierer stages their oldest events in Tier-2 while they are open, and their commits relog them.
 /// </summary>
 internal static class CrashTransactionWriter
 {
@@ -16,6 +18,7 @@ internal static class CrashTransactionWriter
     public const int Concurrency = 8;
     public const int MaxEvents = 60;
     public const int Keys = 7;
+    public const int LongLoops = 2;
 
     public static string Key(int index) => "k" + (index % Keys).ToString(CultureInfo.InvariantCulture);
 
@@ -40,12 +43,15 @@ internal static class CrashTransactionWriter
             {
                 var txn = await transactional.BeginTransactionAsync();
                 CrashWriter.Print($"BEGUN {txn.TransactionId:N}");
-                int count = random.Next(1, MaxEvents + 1);
+                bool isLong = loop < LongLoops;
+                int count = isLong ? random.Next(200, 800) : random.Next(1, MaxEvents + 1);
+                string padding = isLong ? ":" + new string('x', 1000) : "";
                 var writes = new List<Task>();
                 for (int i = 0; i < count; i++)
                 {
-                    writes.Add(txn.WriteEventAsync(Key(i), $"{txn.TransactionId:N}:{i}:{count}"));
-                    if (random.Next(8) == 0) await Task.Yield();
+                    writes.Add(txn.WriteEventAsync(Key(i), $"{txn.TransactionId:N}:{i}:{count}{padding}"));
+                    if (isLong && i % 50 == 49) await Task.Delay(40);
+                    else if (random.Next(8) == 0) await Task.Yield();
                 }
                 await Task.WhenAll(writes);
                 if (random.Next(4) == 0)

@@ -58,7 +58,7 @@ internal sealed partial class StoreSimulationRun
 
     /// <summary>
     /// After the first round of a reopened store (the sweep): every data chunk in Tier-2 is one a segment's committed
-    /// manifest refers to, and no chunk is referred to twice.
+    /// manifest or an open transaction's staging refers to, and no chunk is referred to twice.
     /// </summary>
     private void CheckTier2()
     {
@@ -70,6 +70,8 @@ internal sealed partial class StoreSimulationRun
             foreach (var segment in container.AllSegments)
                 foreach (var extent in segment.View?.Extents ?? [])
                     referenced[Tier2Root + "/" + extent.Chunk] = referenced.GetValueOrDefault(Tier2Root + "/" + extent.Chunk) + 1;
+            foreach (var (_, _, name) in container.StagedChunks) // open transactions' staged events (a stage pass of this round, too)
+                referenced[Tier2Root + "/" + name] = referenced.GetValueOrDefault(Tier2Root + "/" + name) + 1;
         }
         foreach (var (chunk, count) in referenced)
             if (count > 1) Violation($"life {_life}: chunk '{chunk}' is referenced {count} times");
