@@ -6,7 +6,7 @@
 // Tier-2: writes on/off, catch-up:    dotnet run -c Release --project Pravega.Embedded.Benchmarks -- tier2 [--gib 2] [--tier1-mib 256] [--rounds 2]
 // Memory against data volume:        dotnet run -c Release --project Pravega.Embedded.Benchmarks -- memory [--events 50000000]
 // Writes across scales under load:   dotnet run -c Release --project Pravega.Embedded.Benchmarks -- scale [--seconds 30]
-// Transactions vs plain writes:      dotnet run -c Release --project Pravega.Embedded.Benchmarks -- txn [--events 1000] [--rounds 40]
+// Transactions vs plain writes:      dotnet run -c Release --project Pravega.Embedded.Benchmarks -- txn [--events 1000] [--rounds 40] [--staged]
 // Key-value tables, 1 M keys:       dotnet run -c Release --project Pravega.Embedded.Benchmarks -- kvt [--keys 1000000] [--batch 1000]
 // Byte streams vs raw 3 mirrors:     dotnet run -c Release --project Pravega.Embedded.Benchmarks -- bytes [--mib 1024] [--flush-mib 16]
 // See docs/BENCHMARKS.md for the workloads, the options and the results.
