@@ -52,7 +52,12 @@ internal sealed class Transaction<T> : ITransaction<T>
                 if (bytes.Length > EventStreamWriter<T>.MaxEventSize || bytes.Length > Container.MaxTransactionEventSize)
                     throw new ArgumentException($"The serialized event is {bytes.Length} bytes; the limit is {EventStreamWriter<T>.MaxEventSize} bytes.", nameof(evt));
                 double point = KeySpace.Point(routingKey);
-                if (_queue.CanAppendNow) return Container.Log.WhenDurableAsync(Append(point, bytes), ct);
+                if (_queue.CanAppendNow)
+                {
+                    long lsn = Append(point, bytes);
+                    // Writes in one group commit share one task, as a writer's acknowledgements do (no allocation per write).
+                    return ct.CanBeCanceled ? Container.Log.WhenDurableAsync(lsn, ct) : Container.Log.WhenDurableShared(lsn, out _);
+                }
                 var copy = bytes.ToArray();
                 var queued = DurableAsync(_queue.Enqueue(() =>
                 {
