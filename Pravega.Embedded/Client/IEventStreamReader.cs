@@ -24,6 +24,23 @@ public interface IEventStreamReader<T> : IAsyncDisposable
     ValueTask<EventRead<T>> ReadNextEventAsync(TimeSpan timeout, CancellationToken ct = default);
 
     /// <summary>
+    /// Reads the reader's next events into <paramref name="batch"/>: as many as fit and are readable now, waiting at most
+    /// <paramref name="timeout"/> for the first; or a checkpoint marker, or end of stream, or nothing when the timeout
+    /// passed. The batch read for catch-up: one copy of each event's serialized bytes into the caller's reused buffer, no
+    /// object per event. The events are those <see cref="ReadNextEventAsync"/> would give, with the same per-key order,
+    /// positions and checkpoints; the two may be mixed on one reader.
+    /// </summary>
+    /// <param name="batch">The buffer to fill (emptied first).</param>
+    /// <param name="timeout">The longest wait for a first event.</param>
+    /// <param name="ct">Cancels the wait; the reader stays usable.</param>
+    /// <returns><paramref name="batch"/>, filled.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="batch"/> is null.</exception>
+    /// <exception cref="InvalidOperationException">The next event is larger than the batch's capacity (the reader stays before it).</exception>
+    /// <exception cref="ReinitializationRequiredException">The reader was put offline or its group reset.</exception>
+    /// <exception cref="TruncatedDataException">The reader's position was truncated away.</exception>
+    ValueTask<EventBatch> ReadNextEventsAsync(EventBatch batch, TimeSpan timeout, CancellationToken ct = default);
+
+    /// <summary>
     /// Enumerates events and checkpoints, waiting at the tail for more; the enumeration ends at the end of the
     /// reader's streams (sealed or reaching the end cuts) instead of yielding an end-of-stream result.
     /// </summary>

@@ -187,6 +187,17 @@ internal sealed class Segment
     }
 
     /// <summary>
+    /// The durable, live index entries from the one starting at <paramref name="offset"/> on, as many as fit
+    /// <paramref name="into"/> (lock-free): their count, 0 when the index has none there, -1 when the offset is inside one.
+    /// </summary>
+    public int CopyEntries(long offset, Span<SegmentIndexEntry> into)
+    {
+        if (offset < StartOffset) return 0;
+        long durable = DurableLength;
+        return offset >= durable ? 0 : _index.CopyFrom(offset, durable, into);
+    }
+
+    /// <summary>
     /// True when an event starts at <paramref name="offset"/> (any offset of a segment that <see cref="HoldsBytes"/>) or it
     /// is the durable end; null when only Tier-2 can tell
     /// (the offset is tiered and the index no longer holds it). Meant for offsets at or above

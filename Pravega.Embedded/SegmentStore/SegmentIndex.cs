@@ -142,6 +142,40 @@ internal sealed class SegmentIndex
         return false;
     }
 
+    /// <summary>
+    /// Copies the entries from the one starting at <paramref name="offset"/> on, while they end at or before
+    /// <paramref name="limit"/> and fit <paramref name="into"/>: the count; 0 when no entry holds the offset (or the first
+    /// ends past the limit); -1 when the entry holding it does not start there. One search for a run of entries.
+    /// </summary>
+    public int CopyFrom(long offset, long limit, Span<SegmentIndexEntry> into)
+    {
+        var view = Volatile.Read(ref _view);
+        int end = Volatile.Read(ref view.End);
+        int lo = view.Start, hi = end - 1, at = -1;
+        while (lo <= hi)
+        {
+            int mid = (lo + hi) >>> 1;
+            ref readonly var e = ref view[mid];
+            if (offset < e.Offset) hi = mid - 1;
+            else if (offset >= e.End) lo = mid + 1;
+            else
+            {
+                at = mid;
+                break;
+            }
+        }
+        if (at < 0) return 0;
+        if (view[at].Offset != offset) return -1;
+        int count = 0;
+        while (count < into.Length && at < end)
+        {
+            ref readonly var e = ref view[at++];
+            if (e.End > limit) break;
+            into[count++] = e;
+        }
+        return count;
+    }
+
     /// <summary>Position of the first entry ending after <paramref name="offset"/> (the end if none).</summary>
     private static int FirstEndingAfter(View view, long offset)
     {

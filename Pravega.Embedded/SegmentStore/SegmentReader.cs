@@ -87,6 +87,93 @@ internal sealed class SegmentReader
     }
 
     /// <summary>
+    /// Copies the serialized bytes of the durable events of <paramref name="segment"/> from <paramref name="offset"/> up to
+    /// <paramref name="endOffset"/> (an end cut's; <see cref="long.MaxValue"/>: none) into
+    /// <paramref name="batch"/> (as segment <paramref name="key"/> of it), as many as fit and are readable without waiting:
+    /// from the mapped WAL, one index search per run of entries, or from Tier-2 blocks in <paramref name="hint"/> or the
+    /// cache. <see cref="SegmentReadStatus.Event"/> when at least one was copied (<see cref="BatchRead.NextOffset"/> after the
+    /// last); otherwise why none was, as <see cref="ReadEvent"/> says it, or <see cref="BatchRead.Needed"/> bytes when the
+    /// next event does not fit an empty batch. Lock-free.
+    /// </summary>
+    /// <exception cref="ObjectDisposedException">The reader is closed (the store is disposing).</exception>
+    /// <exception cref="InvalidOperationException">The segment holds a byte stream's bytes, not events.</exception>
+    public BatchRead ReadEvents(Segment segment, long offset, long endOffset, EventBatch batch, int key, TierBlock? hint)
+    {
+        if (segment.HoldsBytes) ThrowHelper.ThrowInvalidOperation($"Stream {segment.Scope}/{segment.Stream} is a byte stream; it holds no events to read.");
+        int copied = 0;
+        Interlocked.Increment(ref _activeReads);
+        try
+        {
+            if (Volatile.Read(ref _closed) != 0) ThrowHelper.ThrowObjectDisposed(_ownerName);
+            while (!batch.IsFull && offset < endOffset)
+            {
+                if (offset >= segment.StartOffset && offset < segment.TieredLength)
+                {
+                    var block = hint is not null && hint.Answers(segment, offset) ? hint
+                        : _container.Tierer?.Cache.TryGet(segment, offset, out var cached) == true ? cached : null;
+                    if (block is null) return Done(SegmentReadStatus.InTier2);
+                    if (!block.IsEventStart(offset)) return Done(SegmentReadStatus.NotAtEventBoundary);
+                    long end = Math.Min(block.To, segment.TieredLength);
+                    while (offset < end && offset < endOffset)
+                    {
+                        int at = (int)(offset - block.From);
+                        int length = BinaryPrimitives.ReadInt32LittleEndian(block.Bytes.AsSpan(at));
+                        if (!batch.TryAdd(block.Bytes.AsSpan(at + SegmentContainer.EventHeaderSize, length), key, offset))
+                            return copied > 0 ? Done(SegmentReadStatus.Event) : new BatchRead(SegmentReadStatus.Event, 0, offset, 0, length);
+                        offset += SegmentContainer.EventHeaderSize + length;
+                        copied++;
+                    }
+                    hint = null; // the next block, from the cache
+                    continue;
+                }
+                var entries = batch.Entries;
+                int found = segment.CopyEntries(offset, entries);
+                if (found < 0) return Done(SegmentReadStatus.NotAtEventBoundary);
+                if (found == 0)
+                {
+                    // Truncation and tiering are checked after the lookup failed, so one made durable meanwhile is seen.
+                    if (offset < segment.StartOffset) return copied > 0 ? Done(SegmentReadStatus.Event) : new BatchRead(SegmentReadStatus.Truncated, 0, offset, segment.StartOffset, 0);
+                    if (offset < segment.TieredLength) continue;
+                    return Done(segment.IsSealedDurable && offset >= segment.DurableLength ? SegmentReadStatus.EndOfSegment : SegmentReadStatus.NotYetAvailable);
+                }
+                try
+                {
+                    for (int i = 0; i < found; i++)
+                    {
+                        ref readonly var entry = ref entries[i];
+                        if (entry.Offset >= endOffset) break;
+                        using var lease = _container.Read(entry);
+                        var bytes = lease.Memory.Span;
+                        int length = BinaryPrimitives.ReadInt32LittleEndian(bytes);
+                        if (!batch.TryAdd(bytes.Slice(SegmentContainer.EventHeaderSize, length), key, offset))
+                            return copied > 0 ? Done(SegmentReadStatus.Event) : new BatchRead(SegmentReadStatus.Event, 0, offset, 0, length);
+                        offset = entry.End;
+                        copied++;
+                    }
+                }
+                catch (WalFileDroppedException)
+                {
+                    // Truncated, tiered or deleted meanwhile, and a checkpoint dropped the file: a later look says which.
+                    if (copied > 0) return Done(SegmentReadStatus.Event);
+                    if (segment.StartOffset > offset) return new BatchRead(SegmentReadStatus.Truncated, 0, offset, segment.StartOffset, 0);
+                    if (offset < segment.TieredLength) continue;
+                    if (segment.IsDeleted) return Done(SegmentReadStatus.NotYetAvailable);
+                    throw new StorageCorruptedException(
+                        $"Segment {segment.SegmentId} of {segment.Scope}/{segment.Stream}: the WAL file holding offset {offset} was dropped while its bytes were still live.");
+                }
+                if (found < entries.Length) break; // the index had no more durable entries: what is there is read
+            }
+            return Done(SegmentReadStatus.Event);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _activeReads);
+        }
+
+        BatchRead Done(SegmentReadStatus status) => new(copied > 0 ? SegmentReadStatus.Event : status, copied, offset, 0, 0);
+    }
+
+    /// <summary>
     /// Copies durable bytes of a byte stream's segment from <paramref name="offset"/> into <paramref name="destination"/>:
     /// those that lie in one index entry or Tier-2 block, as many as fit (at least one when any byte is readable there),
     /// or why none: <see cref="SegmentReadStatus.Truncated"/>, <see cref="SegmentReadStatus.NotYetAvailable"/>,
@@ -224,3 +311,10 @@ internal sealed class SegmentReader
 /// none were, with the segment's start offset for <see cref="SegmentReadStatus.Truncated"/>.
 /// </summary>
 internal readonly record struct BytesRead(SegmentReadStatus Status, int Count, long StartOffset);
+
+/// <summary>
+/// The answer of <see cref="SegmentReader.ReadEvents"/>: <see cref="SegmentReadStatus.Event"/> with <paramref name="Count"/>
+/// events copied and the offset after them, or why none was (the start offset for a truncation; <paramref name="Needed"/>
+/// bytes when the next event does not fit the empty batch).
+/// </summary>
+internal readonly record struct BatchRead(SegmentReadStatus Status, int Count, long NextOffset, long StartOffset, int Needed);

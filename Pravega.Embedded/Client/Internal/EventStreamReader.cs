@@ -45,26 +45,48 @@ internal sealed class EventStreamReader<T> : IEventStreamReader<T>
 
     public string ReaderId { get; }
 
-    public ValueTask<EventRead<T>> ReadNextEventAsync(TimeSpan timeout, CancellationToken ct = default)
+    public ValueTask<EventRead<T>> ReadNextEventAsync(TimeSpan timeout, CancellationToken ct = default) =>
+        Read(timeout, TryRead, static p => EventRead<T>.Timeout(p), ct);
+
+    /// <summary>
+    /// The batch read: the same walk as <see cref="ReadNextEventAsync"/> (group sync, checkpoints, segments in turn), but
+    /// each segment's readable events are copied into the caller's batch in runs, one index search per run.
+    /// </summary>
+    public ValueTask<EventBatch> ReadNextEventsAsync(EventBatch batch, TimeSpan timeout, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        return Read(timeout, c => TryReadBatch(c, batch), p =>
+        {
+            batch.Finish(p);
+            return batch;
+        }, ct);
+    }
+
+    /// <summary>
+    /// One read call: at once when <paramref name="tryRead"/> finds something, otherwise waiting for the reader's segments
+    /// or its group to change (<see cref="WaitAndReadAsync"/>) until the timeout, whose answer <paramref name="timedOut"/> makes.
+    /// </summary>
+    private ValueTask<TResult> Read<TResult>(TimeSpan timeout, Func<ReaderGroupCoordinator, TResult?> tryRead, Func<Position, TResult> timedOut, CancellationToken ct)
+        where TResult : class
     {
         if (timeout < TimeSpan.Zero && timeout != Timeout.InfiniteTimeSpan)
             throw new ArgumentOutOfRangeException(nameof(timeout), timeout, "The timeout must be positive, zero or infinite.");
         if (Interlocked.Exchange(ref _busy, 1) != 0)
-            return ValueTask.FromException<EventRead<T>>(new InvalidOperationException("A reader serves one read at a time."));
+            return ValueTask.FromException<TResult>(new InvalidOperationException("A reader serves one read at a time."));
         bool done = true;
         try
         {
             ThrowIfDisposed();
             ct.ThrowIfCancellationRequested();
             var coordinator = Join();
-            if (_toLoad is null && TryRead(coordinator) is { } read) return new ValueTask<EventRead<T>>(read);
+            if (_toLoad is null && tryRead(coordinator) is { } read) return new ValueTask<TResult>(read);
             done = false;
-            return new ValueTask<EventRead<T>>(WaitAndReadAsync(coordinator, timeout, ct));
+            return new ValueTask<TResult>(WaitAndReadAsync(coordinator, timeout, tryRead, timedOut, ct));
         }
         catch (Exception e)
         {
             // "No such group" and the like are reported once the metadata they may depend on is durable.
-            return e is PravegaException ? new ValueTask<EventRead<T>>(_runtime.Fail<EventRead<T>>(e)) : ValueTask.FromException<EventRead<T>>(e);
+            return e is PravegaException ? new ValueTask<TResult>(_runtime.Fail<TResult>(e)) : ValueTask.FromException<TResult>(e);
         }
         finally
         {
@@ -110,7 +132,9 @@ internal sealed class EventStreamReader<T> : IEventStreamReader<T>
         return default;
     }
 
-    private async Task<EventRead<T>> WaitAndReadAsync(ReaderGroupCoordinator coordinator, TimeSpan timeout, CancellationToken ct)
+    private async Task<TResult> WaitAndReadAsync<TResult>(ReaderGroupCoordinator coordinator, TimeSpan timeout, Func<ReaderGroupCoordinator, TResult?> tryRead,
+                                                          Func<Position, TResult> timedOut, CancellationToken ct)
+        where TResult : class
     {
         try
         {
@@ -130,11 +154,11 @@ internal sealed class EventStreamReader<T> : IEventStreamReader<T>
                     load.Hint = await _runtime.Reader.LoadAsync(load.Segment.Data, load.Offset, ct).ConfigureAwait(false);
                 }
                 int changes = _ownedChanges;
-                if (TryRead(coordinator) is { } read) return read; // checked after taking the signals: no lost wake-up
+                if (tryRead(coordinator) is { } read) return read; // checked after taking the signals: no lost wake-up
                 if (_toLoad is not null) continue;
                 if (changes != _ownedChanges) continue; // it took other segments: wait on their signals instead
                 long remaining = deadline - Environment.TickCount64;
-                if (remaining <= 0) return EventRead<T>.Timeout(CurrentPosition());
+                if (remaining <= 0) return timedOut(CurrentPosition());
                 using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
                 if (remaining < int.MaxValue) waits.Add(Task.Delay(TimeSpan.FromMilliseconds(remaining), stop.Token));
                 await Task.WhenAny(waits).ConfigureAwait(false);
@@ -224,6 +248,99 @@ internal sealed class EventStreamReader<T> : IEventStreamReader<T>
             if (!sync) break;
         }
         return _owned.Count == 0 && coordinator.IsFinished ? EventRead<T>.EndOfStream(CurrentPosition()) : null;
+    }
+
+    /// <summary>
+    /// <see cref="TryRead"/> for a batch: after the same group sync (a checkpoint to pass is the whole answer), each owned
+    /// segment in turn gives its readable events, as many as fit; the batch, or null when nothing is readable now. A
+    /// segment in Tier-2 ends the batch (the async caller loads its block when the batch is empty), as do truncation and
+    /// damage, reported by the next call when the batch holds events already.
+    /// </summary>
+    private EventBatch? TryReadBatch(ReaderGroupCoordinator coordinator, EventBatch batch)
+    {
+        batch.Reset();
+        bool sync = coordinator.Version != _seenVersion || _owned.Count == 0;
+        for (int attempt = 0; attempt < 2; attempt++)
+        {
+            if (sync)
+            {
+                _seenVersion = coordinator.Version;
+                int count = _owned.Count;
+                var last = count > 0 ? _owned[^1] : null;
+                string? checkpoint = coordinator.Sync(ReaderId, _owned, out bool silent);
+                if (_owned.Count != count || (count > 0 && !ReferenceEquals(_owned[^1], last))) _ownedChanges++;
+                if (checkpoint is not null && !silent)
+                {
+                    batch.Finish(CurrentPosition(), checkpoint);
+                    return batch;
+                }
+                sync = false;
+            }
+            int owned = _owned.Count;
+            for (int i = 0; i < owned && !batch.IsFull; i++)
+            {
+                int index = (_next + i) % owned;
+                var cursor = _owned[index];
+                if (cursor.Revoked)
+                {
+                    sync = true;
+                    continue;
+                }
+                if (cursor.Offset >= cursor.EndOffset)
+                {
+                    sync |= cursor.IsFinished;
+                    continue;
+                }
+                int before = batch.Count;
+                int key = batch.AddSegment(cursor.Key);
+                var read = _runtime.Reader.ReadEvents(cursor.Segment.Data, cursor.Offset, cursor.EndOffset, batch, key, cursor.Hint);
+                if (read.Status != SegmentReadStatus.Event)
+                {
+                    if (batch.Count > 0) break; // what is read goes first; the next call meets this again
+                    if (read.Status == SegmentReadStatus.InTier2)
+                    {
+                        _toLoad = cursor;
+                        return null;
+                    }
+                    if (read.Status == SegmentReadStatus.Truncated)
+                    {
+                        long skipped = cursor.Offset;
+                        cursor.Offset = read.StartOffset;
+                        throw ThrowHelper.Truncated(cursor.Key, skipped, read.StartOffset, " The reader moved there: read again to go on.");
+                    }
+                    if (read.Status == SegmentReadStatus.NotAtEventBoundary)
+                        throw new StorageCorruptedException($"Segment {cursor.Key} has no event boundary at offset {cursor.Offset}.");
+                    sync |= cursor.IsFinished;
+                    continue;
+                }
+                if (read.Count == 0)
+                {
+                    if (batch.Count > 0) break;
+                    throw new InvalidOperationException(
+                        $"The next event of segment {cursor.Key} is {read.Needed} bytes; the batch holds {batch.CapacityBytes}. Read it with a larger batch or with ReadNextEventAsync.");
+                }
+                if (cursor.Revoked)
+                {
+                    batch.TruncateTo(before); // taken back during the read: these are read again, after what they depend on
+                    sync = true;
+                    continue;
+                }
+                cursor.Offset = read.NextOffset;
+                _next = index + 1;
+            }
+            if (batch.Count > 0)
+            {
+                batch.Finish(CurrentPosition());
+                return batch;
+            }
+            if (!sync) break;
+        }
+        if (_owned.Count == 0 && coordinator.IsFinished)
+        {
+            batch.Finish(CurrentPosition(), endOfStream: true);
+            return batch;
+        }
+        return null;
     }
 
     private Position CurrentPosition()

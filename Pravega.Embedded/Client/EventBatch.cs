@@ -1,0 +1,141 @@
+namespace Pravega.Embedded;
+
+/// <summary>
+/// A caller's buffer for batch reads (<see cref="IEventStreamReader{T}.ReadNextEventsAsync"/>): the serialized bytes of
+/// the reader's next events, copied into it in one pass, with where each came from. Reused from call to call, so a
+/// catch-up reader allocates nothing per event; the caller deserializes (or parses in place) what it needs.
+/// </summary>
+/// <remarks>
+/// A batch holds events, or a checkpoint marker, or says end of stream, or nothing (the timeout passed). Events of one
+/// segment are in segment order; a batch may hold events of several of the reader's segments, each segment's together.
+/// An event larger than <see cref="CapacityBytes"/> cannot be read into it: size the batch for the largest event
+/// written (at most <see cref="MaxEventBytes"/>). Not safe for concurrent use; its contents stay valid until it is read
+/// into again.
+/// </remarks>
+public sealed class EventBatch
+{
+    /// <summary>The largest event a writer accepts (8 MiB): a batch of this capacity can take any event.</summary>
+    public const int MaxEventBytes = 8 * 1024 * 1024;
+
+    private readonly byte[] _buffer;
+    private readonly int[] _starts;
+    private readonly int[] _lengths;
+    private readonly long[] _offsets;
+    private readonly int[] _segments;
+    private readonly List<SegmentKey> _keys = [];
+    private int _used;
+
+    /// <summary>Creates an empty batch.</summary>
+    /// <param name="capacityBytes">Bytes of event data it holds (at least 16 bytes; 1 MiB by default).</param>
+    /// <param name="maxEvents">Events it holds at most (at least 1; 4,096 by default).</param>
+    /// <exception cref="ArgumentOutOfRangeException">A bound is below its minimum.</exception>
+    public EventBatch(int capacityBytes = 1 << 20, int maxEvents = 4096)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(capacityBytes, 16);
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxEvents, 1);
+        _buffer = GC.AllocateUninitializedArray<byte>(capacityBytes);
+        _starts = new int[maxEvents];
+        _lengths = new int[maxEvents];
+        _offsets = new long[maxEvents];
+        _segments = new int[maxEvents];
+    }
+
+    /// <summary>Bytes of event data the batch holds at most.</summary>
+    public int CapacityBytes => _buffer.Length;
+
+    /// <summary>Events the batch holds at most.</summary>
+    public int MaxEvents => _starts.Length;
+
+    /// <summary>Events read into it by the last call.</summary>
+    public int Count { get; private set; }
+
+    /// <summary>The serialized bytes of event <paramref name="index"/> (as the writer's serializer wrote them).</summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="index"/> is not below <see cref="Count"/>.</exception>
+    public ReadOnlyMemory<byte> this[int index]
+    {
+        get
+        {
+            CheckIndex(index);
+            return _buffer.AsMemory(_starts[index], _lengths[index]);
+        }
+    }
+
+    /// <summary>A pointer to event <paramref name="index"/>, to fetch it again later (<see cref="IStreamStore.FetchEventAsync"/>).</summary>
+    /// <param name="index">The event's index in the batch.</param>
+    /// <returns>The event's pointer (a new object: call it for the events that need one).</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="index"/> is not below <see cref="Count"/>.</exception>
+    public EventPointer GetPointer(int index)
+    {
+        CheckIndex(index);
+        return new EventPointer(_keys[_segments[index]], _offsets[index], SegmentStore.SegmentContainer.EventHeaderSize + _lengths[index]);
+    }
+
+    /// <summary>The reader's position after the batch (after its last event), as <see cref="EventRead{T}.Position"/> is; null before the first read.</summary>
+    public Position? Position { get; private set; }
+
+    /// <summary>The name of the checkpoint the batch marks (it then holds no events), or null.</summary>
+    public string? CheckpointName { get; private set; }
+
+    /// <summary>The reader's segments are all read to their ends (no events in the batch).</summary>
+    public bool IsEndOfStream { get; private set; }
+
+    // ---- filled by the reader ----
+
+    /// <summary>Empties the batch for a new read.</summary>
+    internal void Reset()
+    {
+        Count = 0;
+        _used = 0;
+        _keys.Clear();
+        Position = null;
+        CheckpointName = null;
+        IsEndOfStream = false;
+    }
+
+    /// <summary>Starts the events of another segment (returns its number for <see cref="TryAdd"/>).</summary>
+    internal int AddSegment(SegmentKey key)
+    {
+        _keys.Add(key);
+        return _keys.Count - 1;
+    }
+
+    /// <summary>Whether no event fits any more (bytes or slots).</summary>
+    internal bool IsFull => Count == _starts.Length || _used == _buffer.Length;
+
+    /// <summary>Copies an event in, if it fits: its serialized bytes, and where it starts in segment <paramref name="segment"/>.</summary>
+    internal bool TryAdd(ReadOnlySpan<byte> serialized, int segment, long offset)
+    {
+        if (Count == _starts.Length || serialized.Length > _buffer.Length - _used) return false;
+        serialized.CopyTo(_buffer.AsSpan(_used));
+        _starts[Count] = _used;
+        _lengths[Count] = serialized.Length;
+        _offsets[Count] = offset;
+        _segments[Count] = segment;
+        _used += serialized.Length;
+        Count++;
+        return true;
+    }
+
+    /// <summary>Takes back the events from <paramref name="count"/> on (a segment taken from the reader meanwhile).</summary>
+    internal void TruncateTo(int count)
+    {
+        if (count >= Count) return;
+        _used = _starts[count];
+        Count = count;
+    }
+
+    internal void Finish(Position position, string? checkpoint = null, bool endOfStream = false)
+    {
+        Position = position;
+        CheckpointName = checkpoint;
+        IsEndOfStream = endOfStream;
+    }
+
+    /// <summary>Scratch space for the index entries a read walks (reader only).</summary>
+    internal SegmentStore.SegmentIndexEntry[] Entries { get; } = new SegmentStore.SegmentIndexEntry[256];
+
+    private void CheckIndex(int index)
+    {
+        if ((uint)index >= (uint)Count) throw new ArgumentOutOfRangeException(nameof(index), index, $"The batch holds {Count} events.");
+    }
+}
