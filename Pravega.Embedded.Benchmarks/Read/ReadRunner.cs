@@ -160,13 +160,14 @@ internal static class ReadRunner
         var uninitializedRead = () => stream.ReadStoreAsync(ReadSystems.StoreUninitialized, UninitializedBytesSerializer.Instance, static b => b.Length);
         var reused = new ReusedBufferSerializer();
         var reusedRead = () => stream.ReadStoreAsync(ReadSystems.StoreReused, reused, static n => n);
+        var batchRead = () => stream.ReadStoreBatchAsync();
         var results = new List<CatchUpMeasurement>();
 
         // Not counted: JIT warm-up (tiered compilation), page tables of the mappings, anything else a first pass pays.
         Console.Error.WriteLine($"catch-up {size}: warm-up pass");
-        foreach (var read in (Func<Task<CatchUpMeasurement>>[])[raw, bytesRead, lengthRead, uninitializedRead, reusedRead]) Report(await read(), "warm-up");
+        foreach (var read in (Func<Task<CatchUpMeasurement>>[])[raw, bytesRead, lengthRead, uninitializedRead, reusedRead, batchRead]) Report(await read(), "warm-up");
 
-        Func<Task<CatchUpMeasurement>>[] systems = [raw, bytesRead, lengthRead, uninitializedRead, reusedRead];
+        Func<Task<CatchUpMeasurement>>[] systems = [raw, bytesRead, lengthRead, uninitializedRead, reusedRead, batchRead];
         for (int round = 0; round < rounds; round++)
         {
             for (int turn = 0; turn < systems.Length; turn++)
@@ -178,7 +179,7 @@ internal static class ReadRunner
             // The first read after opening maps the WAL files anew (page cache still warm): page faults on first touch.
             await stream.ReopenAsync();
             notes.Add(string.Create(CultureInfo.InvariantCulture, $"{size} events: reopened again after the rounds in {stream.ReopenTime!.Value.TotalSeconds:N2} s"));
-            foreach (var read in (Func<Task<CatchUpMeasurement>>[])[raw, bytesRead])
+            foreach (var read in (Func<Task<CatchUpMeasurement>>[])[raw, bytesRead, batchRead])
                 results.Add(Report(await read() with { Phase = Phases.FirstAfterReopen }, Phases.FirstAfterReopen));
         }
 
@@ -246,8 +247,8 @@ internal static class ReadRunner
     private static string RatioTable(List<CatchUpMeasurement> results)
     {
         var s = new StringBuilder();
-        s.AppendLine("| event | when | raw MB/s | store (Bytes) MB/s | store / raw | target | met | per round store / raw | uninitialized array MB/s (/ raw) | reused buffer MB/s (/ raw) | length only µs/event |");
-        s.AppendLine("|--:|---|--:|--:|--:|---|---|---|--:|--:|--:|");
+        s.AppendLine("| event | when | raw MB/s | store (Bytes) MB/s | store / raw | target | met | per round store / raw | uninitialized array MB/s (/ raw) | reused buffer MB/s (/ raw) | length only µs/event | batch read MB/s (/ raw) | batch met | per round batch / raw |");
+        s.AppendLine("|--:|---|--:|--:|--:|---|---|---|--:|--:|--:|--:|---|---|");
         var keys = new List<(int, string)>();
         foreach (var m in results)
             if (!keys.Contains((m.EventSize, m.Phase))) keys.Add((m.EventSize, m.Phase));
@@ -265,10 +266,15 @@ internal static class ReadRunner
                 perRound.Add((bytes[i].MegabytesPerSecond / raw[i].MegabytesPerSecond).ToString("N2", CultureInfo.InvariantCulture));
             double ratio = bytesMbps / rawMbps;
             var reused = these.FindAll(m => m.System == ReadSystems.StoreReused);
+            var batch = these.FindAll(m => m.System == ReadSystems.StoreBatch);
+            double batchRatio = batch.Count == 0 ? 0 : Median(batch, m => m.MegabytesPerSecond) / rawMbps;
+            var batchRounds = new List<string>();
+            for (int i = 0; i < Math.Min(raw.Count, batch.Count); i++)
+                batchRounds.Add((batch[i].MegabytesPerSecond / raw[i].MegabytesPerSecond).ToString("N2", CultureInfo.InvariantCulture));
             string lengthMicros = length.Count == 0 ? "" : Median(length, m => m.MicrosPerEvent).ToString("N2", CultureInfo.InvariantCulture);
             s.AppendLine(string.Create(CultureInfo.InvariantCulture,
                 $"| {size:N0} | {phase} | {rawMbps:N0} | {bytesMbps:N0} | {ratio:N2} | ≥ 0.70 | {(ratio >= 0.7 ? "yes" : "**no**")} | {string.Join(", ", perRound)} | " +
-                $"{Throughput(uninitialized)} | {Throughput(reused)} | {lengthMicros} |"));
+                $"{Throughput(uninitialized)} | {Throughput(reused)} | {lengthMicros} | {Throughput(batch)} | {(batch.Count == 0 ? "" : batchRatio >= 0.7 ? "yes" : "**no**")} | {string.Join(", ", batchRounds)} |"));
 
             string Throughput(List<CatchUpMeasurement> ms)
             {

@@ -116,6 +116,36 @@ public sealed class EventBatch
         return true;
     }
 
+    /// <summary>The whole buffer, for a read of raw segment bytes into it (<see cref="FindInPlace"/>).</summary>
+    internal Memory<byte> Buffer => _buffer;
+
+    /// <summary>
+    /// Finds the events in the first <paramref name="read"/> bytes of the buffer, raw segment bytes from
+    /// <paramref name="offset"/> (<c>[i32 length][event]</c> entries, the first at an event boundary): each that lies wholly
+    /// in them and starts before <paramref name="end"/> is added where it lies, no copy. Returns the offset after the last.
+    /// </summary>
+    /// <exception cref="StorageCorruptedException">A length is negative (the bytes are not events).</exception>
+    internal long FindInPlace(int read, int segment, long offset, long end, SegmentKey key)
+    {
+        int at = 0;
+        while (Count < _starts.Length && offset < end && read - at >= SegmentStore.SegmentContainer.EventHeaderSize)
+        {
+            int length = System.Buffers.Binary.BinaryPrimitives.ReadInt32LittleEndian(_buffer.AsSpan(at));
+            if (length < 0) throw new StorageCorruptedException($"Tier-2 data of segment {key} is damaged: a negative event length at offset {offset}.");
+            int start = at + SegmentStore.SegmentContainer.EventHeaderSize;
+            if (length > read - start) break;
+            _starts[Count] = start;
+            _lengths[Count] = length;
+            _offsets[Count] = offset;
+            _segments[Count] = segment;
+            Count++;
+            at = start + length;
+            offset += SegmentStore.SegmentContainer.EventHeaderSize + length;
+        }
+        _used = _buffer.Length; // nothing more is copied in behind bytes read in place
+        return offset;
+    }
+
     /// <summary>Takes back the events from <paramref name="count"/> on (a segment taken from the reader meanwhile).</summary>
     internal void TruncateTo(int count)
     {

@@ -46,7 +46,7 @@ internal sealed class EventStreamReader<T> : IEventStreamReader<T>
     public string ReaderId { get; }
 
     public ValueTask<EventRead<T>> ReadNextEventAsync(TimeSpan timeout, CancellationToken ct = default) =>
-        Read(timeout, TryRead, static p => EventRead<T>.Timeout(p), ct);
+        Read(timeout, TryRead, LoadBlockAsync, static p => EventRead<T>.Timeout(p), ct);
 
     /// <summary>
     /// The batch read: the same walk as <see cref="ReadNextEventAsync"/> (group sync, checkpoints, segments in turn), but
@@ -55,18 +55,53 @@ internal sealed class EventStreamReader<T> : IEventStreamReader<T>
     public ValueTask<EventBatch> ReadNextEventsAsync(EventBatch batch, TimeSpan timeout, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(batch);
-        return Read(timeout, c => TryReadBatch(c, batch), p =>
+        return Read(timeout, c => TryReadBatch(c, batch), (cursor, token) => FillTieredAsync(cursor, batch, token), p =>
         {
             batch.Finish(p);
             return batch;
         }, ct);
     }
 
+    /// <summary>A single read met tiered bytes not in memory: the cursor gets their block as its hint, and the read goes on.</summary>
+    private async Task<EventRead<T>?> LoadBlockAsync(SegmentCursor cursor, CancellationToken ct)
+    {
+        cursor.Hint = await _runtime.Reader.LoadAsync(cursor.Segment.Data, cursor.Offset, ct).ConfigureAwait(false);
+        return null;
+    }
+
+    /// <summary>
+    /// A batch read met tiered bytes not in memory, with the batch empty: the tiered bytes from the cursor on are read
+    /// straight from the chunks into the batch's buffer (no block, no cache: one copy) and its events are found there in
+    /// place, those that lie wholly in what was read and before the end cut. When none does (an event larger than what
+    /// could be read) it falls back to the cursor's block, as a single read does.
+    /// </summary>
+    private async Task<EventBatch?> FillTieredAsync(SegmentCursor cursor, EventBatch batch, CancellationToken ct)
+    {
+        batch.Reset();
+        var segment = cursor.Segment.Data;
+        long from = cursor.Offset;
+        int read = await _runtime.Reader.ReadTieredAsync(segment, from, batch.Buffer, ct).ConfigureAwait(false);
+        if (read > 0 && !cursor.Revoked && cursor.Offset == from)
+        {
+            long next = batch.FindInPlace(read, batch.AddSegment(cursor.Key), from, cursor.EndOffset, cursor.Key);
+            if (batch.Count > 0 && !cursor.Revoked)
+            {
+                cursor.Offset = next;
+                batch.Finish(CurrentPosition());
+                return batch;
+            }
+        }
+        batch.Reset();
+        await LoadBlockAsync(cursor, ct).ConfigureAwait(false);
+        return null; // the read goes on with the block
+    }
+
     /// <summary>
     /// One read call: at once when <paramref name="tryRead"/> finds something, otherwise waiting for the reader's segments
     /// or its group to change (<see cref="WaitAndReadAsync"/>) until the timeout, whose answer <paramref name="timedOut"/> makes.
     /// </summary>
-    private ValueTask<TResult> Read<TResult>(TimeSpan timeout, Func<ReaderGroupCoordinator, TResult?> tryRead, Func<Position, TResult> timedOut, CancellationToken ct)
+    private ValueTask<TResult> Read<TResult>(TimeSpan timeout, Func<ReaderGroupCoordinator, TResult?> tryRead, Func<SegmentCursor, CancellationToken, Task<TResult?>> load,
+                                             Func<Position, TResult> timedOut, CancellationToken ct)
         where TResult : class
     {
         if (timeout < TimeSpan.Zero && timeout != Timeout.InfiniteTimeSpan)
@@ -81,7 +116,7 @@ internal sealed class EventStreamReader<T> : IEventStreamReader<T>
             var coordinator = Join();
             if (_toLoad is null && tryRead(coordinator) is { } read) return new ValueTask<TResult>(read);
             done = false;
-            return new ValueTask<TResult>(WaitAndReadAsync(coordinator, timeout, tryRead, timedOut, ct));
+            return new ValueTask<TResult>(WaitAndReadAsync(coordinator, timeout, tryRead, load, timedOut, ct));
         }
         catch (Exception e)
         {
@@ -133,7 +168,7 @@ internal sealed class EventStreamReader<T> : IEventStreamReader<T>
     }
 
     private async Task<TResult> WaitAndReadAsync<TResult>(ReaderGroupCoordinator coordinator, TimeSpan timeout, Func<ReaderGroupCoordinator, TResult?> tryRead,
-                                                          Func<Position, TResult> timedOut, CancellationToken ct)
+                                                          Func<SegmentCursor, CancellationToken, Task<TResult?>> load, Func<Position, TResult> timedOut, CancellationToken ct)
         where TResult : class
     {
         try
@@ -148,10 +183,10 @@ internal sealed class EventStreamReader<T> : IEventStreamReader<T>
                 waits.Add(_closing.NextAsync);
                 foreach (var c in _owned) waits.Add(c.Segment.Data.Signal.NextAsync); // only this reader's segments
                 ThrowIfDisposed();
-                if (_toLoad is { } load)
+                if (_toLoad is { } cursor)
                 {
                     _toLoad = null;
-                    load.Hint = await _runtime.Reader.LoadAsync(load.Segment.Data, load.Offset, ct).ConfigureAwait(false);
+                    if (await load(cursor, ct).ConfigureAwait(false) is { } loaded) return loaded;
                 }
                 int changes = _ownedChanges;
                 if (tryRead(coordinator) is { } read) return read; // checked after taking the signals: no lost wake-up
