@@ -172,11 +172,13 @@ internal static class Tier2Runner
 
             // Cold: what Tier-2 is for (data read long after it was written). The store is reopened after the drop, so
             // neither its block cache nor mapped pages hold anything.
-            var cold = new List<(bool Raw, double MBps)>();
+            var cold = new List<(string System, double MBps)>();
             for (int round = 0; round < rounds; round++)
             {
-                foreach (bool raw in round % 2 == 0 ? new[] { true, false } : [false, true])
+                string[] coldSystems = ["raw", "store", "batch"];
+                for (int turn = 0; turn < coldSystems.Length; turn++)
                 {
+                    string system = coldSystems[(round + turn) % coldSystems.Length];
                     await store.DisposeAsync();
                     if (!Read.CatchUpStream.DropCaches())
                     {
@@ -185,15 +187,23 @@ internal static class Tier2Runner
                         return;
                     }
                     store = await StreamStore.OpenAsync(options);
-                    var (bytes, elapsed) = raw ? ReadChunks(tier2) : await ReadStoreAsync(store, events, 100 + round);
-                    cold.Add((raw, bytes / elapsed.TotalSeconds / 1e6));
-                    Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"cold round {round + 1}: {(raw ? "raw" : "store")} {cold[^1].MBps:N0} MB/s"));
+                    var (bytes, elapsed) = system switch
+                    {
+                        "raw" => ReadChunks(tier2),
+                        "store" => await ReadStoreAsync(store, events, 100 + round),
+                        _ => await ReadBatchesAsync(store, events, "cold-batch-" + round.ToString(CultureInfo.InvariantCulture)),
+                    };
+                    cold.Add((system, bytes / elapsed.TotalSeconds / 1e6));
+                    Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"cold round {round + 1}: {system} {cold[^1].MBps:N0} MB/s"));
                 }
             }
-            double coldRaw = Median(cold.Where(c => c.Raw).Select(c => c.MBps)), coldStore = Median(cold.Where(c => !c.Raw).Select(c => c.MBps));
+            double coldRaw = Median(cold.Where(c => c.System == "raw").Select(c => c.MBps)), coldStore = Median(cold.Where(c => c.System == "store").Select(c => c.MBps));
+            double coldBatch = Median(cold.Where(c => c.System == "batch").Select(c => c.MBps));
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| cold cache: raw sequential read of the chunk files | {coldRaw:N0} |"));
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| cold cache: store reader (store reopened after the drop) | {coldStore:N0} |"));
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| cold cache: store / raw | {coldStore / coldRaw:F2}x |"));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| cold cache: batch read | {coldBatch:N0} |"));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| cold cache: batch read / raw | {coldBatch / coldRaw:F2}x |"));
         }
         finally
         {

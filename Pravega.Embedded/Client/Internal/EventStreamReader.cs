@@ -174,20 +174,21 @@ internal sealed class EventStreamReader<T> : IEventStreamReader<T>
         try
         {
             long deadline = timeout == Timeout.InfiniteTimeSpan ? long.MaxValue : Environment.TickCount64 + (long)timeout.TotalMilliseconds;
-            var waits = new List<Task>(8);
+            List<Task> waits = [];
             while (true)
             {
+                ThrowIfDisposed();
+                if (_toLoad is { } cursor)
+                {
+                    // Before the signals are taken: a load that answers needs none (a batch read through tiered bytes).
+                    _toLoad = null;
+                    if (await load(cursor, ct).ConfigureAwait(false) is { } loaded) return loaded;
+                }
                 waits.Clear();
                 waits.Add(coordinator.Changed.NextAsync);
                 waits.Add(_runtime.Closing.NextAsync);
                 waits.Add(_closing.NextAsync);
                 foreach (var c in _owned) waits.Add(c.Segment.Data.Signal.NextAsync); // only this reader's segments
-                ThrowIfDisposed();
-                if (_toLoad is { } cursor)
-                {
-                    _toLoad = null;
-                    if (await load(cursor, ct).ConfigureAwait(false) is { } loaded) return loaded;
-                }
                 int changes = _ownedChanges;
                 if (tryRead(coordinator) is { } read) return read; // checked after taking the signals: no lost wake-up
                 if (_toLoad is not null) continue;
