@@ -197,6 +197,14 @@ public sealed class BatchReadTests : IDisposable
         {
             await using var reader = store.CreateReader("r", "s", "g", Serializers.Utf8);
             AssertPerKeyOrder(await DrainAsync(reader, new EventBatch(capacityBytes: 64 << 10), TimeSpan.FromMilliseconds(500)), 3000);
+
+            // Single reads load the Tier-2 blocks into the cache; a batch reader then copies runs out of the cached blocks.
+            await store.ReaderGroups.CreateReaderGroupAsync("s", "single", ReaderGroupConfig.ForStream("s", "t"));
+            await using (var single = store.CreateReader("r", "s", "single", Serializers.Utf8))
+                for (int i = 0; i < 3000; i++) Assert.True((await single.ReadNextEventAsync(TimeSpan.FromSeconds(5))).HasEvent);
+            await store.ReaderGroups.CreateReaderGroupAsync("s", "cached", ReaderGroupConfig.ForStream("s", "t"));
+            await using var cached = store.CreateReader("r", "s", "cached", Serializers.Utf8);
+            AssertPerKeyOrder(await DrainAsync(cached, new EventBatch(capacityBytes: 10_000), TimeSpan.FromMilliseconds(500)), 3000);
         }
         await using (var store = await StreamStore.OpenAsync(options))
         {

@@ -121,19 +121,42 @@ public sealed class EventBatch
 
     /// <summary>
     /// Finds the events in the first <paramref name="read"/> bytes of the buffer, raw segment bytes from
-    /// <paramref name="offset"/> (<c>[i32 length][event]</c> entries, the first at an event boundary): each that lies wholly
-    /// in them and starts before <paramref name="end"/> is added where it lies, no copy. Returns the offset after the last.
+    /// <paramref name="offset"/> read into it: see <see cref="AddRaw"/>. Returns the offset after the last found.
     /// </summary>
-    /// <exception cref="StorageCorruptedException">A length is negative (the bytes are not events).</exception>
-    internal long FindInPlace(int read, int segment, long offset, long end, SegmentKey key)
+    internal long FindInPlace(int read, int segment, long offset, long end)
     {
-        int at = 0;
-        while (Count < _starts.Length && offset < end && read - at >= SegmentStore.SegmentContainer.EventHeaderSize)
+        _used = 0;
+        Parse(read, segment, ref offset, end);
+        _used = _buffer.Length; // nothing more is copied in behind bytes read in place
+        return offset;
+    }
+
+    /// <summary>
+    /// Copies a run of raw segment bytes (<c>[i32 length][event]</c> entries from <paramref name="offset"/>, the first at an
+    /// event boundary, as a Tier-2 block holds them) in one copy, as much as fits, and finds its events there: each that
+    /// lies wholly in what was copied and starts before <paramref name="end"/>. Returns how many were added;
+    /// <paramref name="offset"/> moves past them.
+    /// </summary>
+    internal int AddRaw(ReadOnlySpan<byte> raw, int segment, ref long offset, long end)
+    {
+        int length = Math.Min(raw.Length, _buffer.Length - _used);
+        raw[..length].CopyTo(_buffer.AsSpan(_used));
+        int before = Count;
+        Parse(length, segment, ref offset, end);
+        return Count - before;
+    }
+
+    /// <summary>Registers the whole events among the <paramref name="available"/> bytes at the buffer's used end, in place.</summary>
+    /// <exception cref="StorageCorruptedException">A length is negative (the bytes are not events).</exception>
+    private void Parse(int available, int segment, ref long offset, long end)
+    {
+        int at = _used, limit = _used + available;
+        while (Count < _starts.Length && offset < end && limit - at >= SegmentStore.SegmentContainer.EventHeaderSize)
         {
             int length = System.Buffers.Binary.BinaryPrimitives.ReadInt32LittleEndian(_buffer.AsSpan(at));
-            if (length < 0) throw new StorageCorruptedException($"Tier-2 data of segment {key} is damaged: a negative event length at offset {offset}.");
+            if (length < 0) throw new StorageCorruptedException($"Tier-2 data of segment {_keys[segment]} is damaged: a negative event length at offset {offset}.");
             int start = at + SegmentStore.SegmentContainer.EventHeaderSize;
-            if (length > read - start) break;
+            if (length > limit - start) break;
             _starts[Count] = start;
             _lengths[Count] = length;
             _offsets[Count] = offset;
@@ -142,8 +165,7 @@ public sealed class EventBatch
             at = start + length;
             offset += SegmentStore.SegmentContainer.EventHeaderSize + length;
         }
-        _used = _buffer.Length; // nothing more is copied in behind bytes read in place
-        return offset;
+        _used = at;
     }
 
     /// <summary>Takes back the events from <paramref name="count"/> on (a segment taken from the reader meanwhile).</summary>

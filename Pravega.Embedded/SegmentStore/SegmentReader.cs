@@ -114,14 +114,18 @@ internal sealed class SegmentReader
                     if (block is null) return Done(SegmentReadStatus.InTier2);
                     if (!block.IsEventStart(offset)) return Done(SegmentReadStatus.NotAtEventBoundary);
                     long end = Math.Min(block.To, segment.TieredLength);
-                    while (offset < end && offset < endOffset)
+                    if (offset < end)
                     {
+                        // The block holds the events back to back: one copy of as many as fit, found in place.
                         int at = (int)(offset - block.From);
-                        int length = BinaryPrimitives.ReadInt32LittleEndian(block.Bytes.AsSpan(at));
-                        if (!batch.TryAdd(block.Bytes.AsSpan(at + SegmentContainer.EventHeaderSize, length), key, offset))
-                            return copied > 0 ? Done(SegmentReadStatus.Event) : new BatchRead(SegmentReadStatus.Event, 0, offset, 0, length);
-                        offset += SegmentContainer.EventHeaderSize + length;
-                        copied++;
+                        int added = batch.AddRaw(block.Bytes.AsSpan(at, (int)(end - offset)), key, ref offset, endOffset);
+                        copied += added;
+                        if (added == 0)
+                        {
+                            if (copied > 0 || offset >= endOffset) return Done(SegmentReadStatus.Event);
+                            return new BatchRead(SegmentReadStatus.Event, 0, offset, 0, BinaryPrimitives.ReadInt32LittleEndian(block.Bytes.AsSpan(at)));
+                        }
+                        if (offset < end) continue; // the batch is full, or at the end cut
                     }
                     hint = null; // the next block, from the cache
                     continue;

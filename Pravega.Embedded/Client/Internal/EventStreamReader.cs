@@ -83,7 +83,7 @@ internal sealed class EventStreamReader<T> : IEventStreamReader<T>
         int read = await _runtime.Reader.ReadTieredAsync(segment, from, batch.Buffer, ct).ConfigureAwait(false);
         if (read > 0 && !cursor.Revoked && cursor.Offset == from)
         {
-            long next = batch.FindInPlace(read, batch.AddSegment(cursor.Key), from, cursor.EndOffset, cursor.Key);
+            long next = batch.FindInPlace(read, batch.AddSegment(cursor.Key), from, cursor.EndOffset);
             if (batch.Count > 0 && !cursor.Revoked)
             {
                 cursor.Offset = next;
