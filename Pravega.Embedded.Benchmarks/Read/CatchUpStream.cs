@@ -94,23 +94,11 @@ internal sealed class CatchUpStream : IAsyncDisposable
     /// A new reader group (new groups start at the head) with one reader that reads every event, awaiting each
     /// <c>ReadNextEventAsync</c>; the clock runs from the first call to the last event.
     /// </summary>
-    public async Task<CatchUpMeasurement> ReadStoreAsync<T>(string system, ISerializer<T> serializer, Func<T, int> length)
-    {
-        string group = "catchup-" + (++_groups).ToString(CultureInfo.InvariantCulture);
-        await _store.ReaderGroups.CreateReaderGroupAsync(Scope, group, ReaderGroupConfig.ForStream(Scope, Stream));
-        try
+    public Task<CatchUpMeasurement> ReadStoreAsync<T>(string system, ISerializer<T> serializer, Func<T, int> length) =>
+        MeasureAsync(system, serializer, async reader =>
         {
-            await using var reader = _store.CreateReader("reader", Scope, group, serializer);
-            Settle();
-            using var process = Process.GetCurrentProcess();
-            process.Refresh();
-            var cpuBefore = process.TotalProcessorTime;
-            long allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
-            int gen0Before = GC.CollectionCount(0);
             long bytes = 0;
-            int events = 0;
-            long start = Stopwatch.GetTimestamp();
-            while (events < Events)
+            for (int events = 0; events < Events;)
             {
                 var read = await reader.ReadNextEventAsync(TimeSpan.FromSeconds(5));
                 if (read.HasEvent)
@@ -123,54 +111,52 @@ internal sealed class CatchUpStream : IAsyncDisposable
                     throw new InvalidOperationException($"The reader got {events:N0} of {Events:N0} events, then {read}.");
                 }
             }
-            var elapsed = Stopwatch.GetElapsedTime(start);
-            long allocated = GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore;
-            int gen0 = GC.CollectionCount(0) - gen0Before;
-            process.Refresh();
-            if (bytes != PayloadBytes) throw new InvalidOperationException($"Read {bytes:N0} payload bytes, wrote {PayloadBytes:N0}.");
-            return new CatchUpMeasurement(system, EventSize, bytes, events, elapsed, process.TotalProcessorTime - cpuBefore, allocated, gen0);
-        }
-        finally
-        {
-            await _store.ReaderGroups.DeleteReaderGroupAsync(Scope, group);
-        }
-    }
+            return bytes;
+        });
 
     /// <summary>
-    /// A new reader group with one reader that reads every event with batch reads (<c>ReadNextEventsAsync</c> into one
-    /// reused 1 MiB batch, up to 4,096 events each), counting the events' bytes; the clock as in <see cref="ReadStoreAsync"/>.
+    /// The same with batch reads (<c>ReadNextEventsAsync</c> into one reused 1 MiB batch, up to 4,096 events each),
+    /// counting the events' bytes.
     /// </summary>
-    public async Task<CatchUpMeasurement> ReadStoreBatchAsync()
+    public Task<CatchUpMeasurement> ReadStoreBatchAsync()
+    {
+        var batch = new EventBatch(1 << 20, 4096);
+        return MeasureAsync(ReadSystems.StoreBatch, Serializers.Bytes, async reader =>
+        {
+            long bytes = 0;
+            for (int events = 0; events < Events; events += batch.Count)
+            {
+                await reader.ReadNextEventsAsync(batch, TimeSpan.FromSeconds(5));
+                if (batch.Count == 0 && batch.CheckpointName is null)
+                    throw new InvalidOperationException($"The batch reader got {events:N0} of {Events:N0} events, then nothing.");
+                for (int i = 0; i < batch.Count; i++) bytes += batch[i].Length;
+            }
+            return bytes;
+        });
+    }
+
+    /// <summary>One reader of a new group reads the whole stream with <paramref name="readAll"/> (its payload bytes), measured.</summary>
+    private async Task<CatchUpMeasurement> MeasureAsync<T>(string system, ISerializer<T> serializer, Func<IEventStreamReader<T>, Task<long>> readAll)
     {
         string group = "catchup-" + (++_groups).ToString(CultureInfo.InvariantCulture);
         await _store.ReaderGroups.CreateReaderGroupAsync(Scope, group, ReaderGroupConfig.ForStream(Scope, Stream));
         try
         {
-            await using var reader = _store.CreateReader("reader", Scope, group, Serializers.Bytes);
-            var batch = new EventBatch(1 << 20, 4096);
+            await using var reader = _store.CreateReader("reader", Scope, group, serializer);
             Settle();
             using var process = Process.GetCurrentProcess();
             process.Refresh();
             var cpuBefore = process.TotalProcessorTime;
             long allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
             int gen0Before = GC.CollectionCount(0);
-            long bytes = 0;
-            int events = 0;
             long start = Stopwatch.GetTimestamp();
-            while (events < Events)
-            {
-                await reader.ReadNextEventsAsync(batch, TimeSpan.FromSeconds(5));
-                if (batch.Count == 0 && batch.CheckpointName is null)
-                    throw new InvalidOperationException($"The batch reader got {events:N0} of {Events:N0} events, then nothing.");
-                for (int i = 0; i < batch.Count; i++) bytes += batch[i].Length;
-                events += batch.Count;
-            }
+            long bytes = await readAll(reader);
             var elapsed = Stopwatch.GetElapsedTime(start);
             long allocated = GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore;
             int gen0 = GC.CollectionCount(0) - gen0Before;
             process.Refresh();
             if (bytes != PayloadBytes) throw new InvalidOperationException($"Read {bytes:N0} payload bytes, wrote {PayloadBytes:N0}.");
-            return new CatchUpMeasurement(ReadSystems.StoreBatch, EventSize, bytes, events, elapsed, process.TotalProcessorTime - cpuBefore, allocated, gen0);
+            return new CatchUpMeasurement(system, EventSize, bytes, Events, elapsed, process.TotalProcessorTime - cpuBefore, allocated, gen0);
         }
         finally
         {

@@ -125,21 +125,24 @@ internal sealed class SegmentIndex
     public bool TryFind(long offset, out SegmentIndexEntry entry)
     {
         var view = Volatile.Read(ref _view);
-        int lo = view.Start, hi = Volatile.Read(ref view.End) - 1;
+        int at = IndexOf(view, Volatile.Read(ref view.End), offset);
+        entry = at < 0 ? default : view[at];
+        return at >= 0;
+    }
+
+    /// <summary>Position of the entry holding <paramref name="offset"/> among the view's entries before <paramref name="end"/>; -1 if none.</summary>
+    private static int IndexOf(View view, int end, long offset)
+    {
+        int lo = view.Start, hi = end - 1;
         while (lo <= hi)
         {
             int mid = (lo + hi) >>> 1;
             ref readonly var e = ref view[mid];
             if (offset < e.Offset) hi = mid - 1;
             else if (offset >= e.End) lo = mid + 1;
-            else
-            {
-                entry = e;
-                return true;
-            }
+            else return mid;
         }
-        entry = default;
-        return false;
+        return -1;
     }
 
     /// <summary>
@@ -151,19 +154,7 @@ internal sealed class SegmentIndex
     {
         var view = Volatile.Read(ref _view);
         int end = Volatile.Read(ref view.End);
-        int lo = view.Start, hi = end - 1, at = -1;
-        while (lo <= hi)
-        {
-            int mid = (lo + hi) >>> 1;
-            ref readonly var e = ref view[mid];
-            if (offset < e.Offset) hi = mid - 1;
-            else if (offset >= e.End) lo = mid + 1;
-            else
-            {
-                at = mid;
-                break;
-            }
-        }
+        int at = IndexOf(view, end, offset);
         if (at < 0) return 0;
         if (view[at].Offset != offset) return -1;
         int count = 0;

@@ -17,15 +17,14 @@ internal sealed partial class SegmentTierer
     /// <summary>Bytes before each staged event's segment bytes: its routing point and their length.</summary>
     internal const int StagedEventHeaderSize = 8 + 4;
 
-    private readonly List<(Guid Transaction, long Lsn)> _freedStagings = [];
-
     /// <summary>
     /// The staged events of <paramref name="transaction"/> are no longer needed once the record at <paramref name="lsn"/>
-    /// (its commit or abort, or its stream's seal or deletion) is durable (container lock).
+    /// (its commit or abort, or its stream's seal or deletion) is durable (container lock): its directory goes as a deleted
+    /// segment's does.
     /// </summary>
     public void OnStagingFreed(Guid transaction, long lsn)
     {
-        lock (_lock) _freedStagings.Add((transaction, lsn));
+        lock (_lock) _deleted.Add((ChunkNames.TransactionPrefix(transaction), lsn));
     }
 
     /// <summary>
@@ -45,29 +44,6 @@ internal sealed partial class SegmentTierer
             referenced.Add(name);
         }
         return referenced;
-    }
-
-    /// <summary>Deletes the staged events of transactions whose end is durable.</summary>
-    private async Task<bool> DeleteFreedStagingsAsync(CancellationToken ct)
-    {
-        List<Guid> freed = [];
-        long durable = _container.Log.DurableLsn;
-        lock (_lock)
-        {
-            for (int i = _freedStagings.Count - 1; i >= 0; i--)
-            {
-                if (_freedStagings[i].Lsn > durable) continue;
-                freed.Add(_freedStagings[i].Transaction);
-                _freedStagings.RemoveAt(i);
-            }
-        }
-        foreach (var id in freed)
-        {
-            var names = new List<string>();
-            await foreach (string name in _storage.ListAsync(ChunkNames.TransactionPrefix(id), ct).ConfigureAwait(false)) names.Add(name);
-            foreach (string name in names) await _storage.DeleteAsync(name, ct).ConfigureAwait(false);
-        }
-        return freed.Count > 0;
     }
 
     /// <summary>

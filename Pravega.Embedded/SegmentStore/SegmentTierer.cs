@@ -100,7 +100,6 @@ internal sealed partial class SegmentTierer : IAsyncDisposable
             }
         }
         bool worked = await DeleteFreedAsync(ct).ConfigureAwait(false);
-        worked |= await DeleteFreedStagingsAsync(ct).ConfigureAwait(false);
         int passes = 0;
         foreach (var segment in Due())
             if (await PassAsync(segment, ct).ConfigureAwait(false)) passes++;
@@ -208,7 +207,10 @@ internal sealed partial class SegmentTierer : IAsyncDisposable
         if (removed.Count > 0) TieringLog.OrphansRemoved(_logger, removed.Count);
     }
 
-    /// <summary>Deletes the Tier-2 data of segments whose deletion is durable, and the chunks durable truncations passed.</summary>
+    /// <summary>
+    /// Deletes the Tier-2 data of segments whose deletion is durable (and the stagings of transactions whose end is), and
+    /// the chunks durable truncations passed.
+    /// </summary>
     private async Task<bool> DeleteFreedAsync(CancellationToken ct)
     {
         List<string> prefixes = [];

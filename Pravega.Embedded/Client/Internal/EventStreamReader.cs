@@ -218,6 +218,20 @@ internal sealed class EventStreamReader<T> : IEventStreamReader<T>
     }
 
     /// <summary>
+    /// Takes the group's changes (segments given back or taken, a checkpoint started): the name of a checkpoint this reader
+    /// passes now and must return, or null.
+    /// </summary>
+    private string? Sync(ReaderGroupCoordinator coordinator)
+    {
+        _seenVersion = coordinator.Version;
+        int count = _owned.Count;
+        var last = count > 0 ? _owned[^1] : null;
+        string? checkpoint = coordinator.Sync(ReaderId, _owned, out bool silent);
+        if (_owned.Count != count || (count > 0 && !ReferenceEquals(_owned[^1], last))) _ownedChanges++;
+        return silent ? null : checkpoint;
+    }
+
+    /// <summary>
     /// The next event of an owned segment, a checkpoint to pass, end of stream, or null when nothing is readable now.
     /// Looks at the group (rebalance, checkpoints) only when it changed, or when this reader has nothing to read.
     /// </summary>
@@ -228,12 +242,7 @@ internal sealed class EventStreamReader<T> : IEventStreamReader<T>
         {
             if (sync)
             {
-                _seenVersion = coordinator.Version;
-                int count = _owned.Count;
-                var last = count > 0 ? _owned[^1] : null;
-                string? checkpoint = coordinator.Sync(ReaderId, _owned, out bool silent);
-                if (_owned.Count != count || (count > 0 && !ReferenceEquals(_owned[^1], last))) _ownedChanges++;
-                if (checkpoint is not null && !silent) return EventRead<T>.Checkpoint(checkpoint, CurrentPosition());
+                if (Sync(coordinator) is { } checkpoint) return EventRead<T>.Checkpoint(checkpoint, CurrentPosition());
                 sync = false;
             }
             for (int i = 0; i < _owned.Count; i++)
@@ -300,12 +309,7 @@ internal sealed class EventStreamReader<T> : IEventStreamReader<T>
         {
             if (sync)
             {
-                _seenVersion = coordinator.Version;
-                int count = _owned.Count;
-                var last = count > 0 ? _owned[^1] : null;
-                string? checkpoint = coordinator.Sync(ReaderId, _owned, out bool silent);
-                if (_owned.Count != count || (count > 0 && !ReferenceEquals(_owned[^1], last))) _ownedChanges++;
-                if (checkpoint is not null && !silent)
+                if (Sync(coordinator) is { } checkpoint)
                 {
                     batch.Finish(CurrentPosition(), checkpoint);
                     return batch;
