@@ -30,6 +30,9 @@ internal sealed partial class SegmentContainer
     /// <summary>Begin-record flag: a byte stream's flush unit.</summary>
     private const byte TransactionFlagBytes = 1;
 
+    /// <summary>Begin-record flag: never staged in Tier-2 (a key-value table's or state synchronizer's, committed at once).</summary>
+    private const byte TransactionFlagNotStageable = 2;
+
     private readonly Dictionary<Guid, TransactionState> _transactions = [];
     private readonly Queue<Guid> _finished = new();
 
@@ -78,7 +81,7 @@ internal sealed partial class SegmentContainer
     public TransactionState BeginTransaction(long streamId, Guid id, string? writerId, TimeSpan timeout, bool byteUnit = false, bool stageable = true)
     {
         if (_transactions.ContainsKey(id)) throw new InvalidOperationException($"Transaction id {id} is in use.");
-        var state = (streamId, id, writerId, timeout.Ticks, Flags: byteUnit ? TransactionFlagBytes : (byte)0);
+        var state = (streamId, id, writerId, timeout.Ticks, Flags: (byte)((byteUnit ? TransactionFlagBytes : 0) | (stageable ? 0 : TransactionFlagNotStageable)));
         int length = 1 + 8 + 16 + 8 + 1 + (writerId?.Length ?? 0) + 1;
         long lsn = Log.Append(length, state, static (destination, s) =>
         {
@@ -342,6 +345,7 @@ internal sealed partial class SegmentContainer
                 _transactions.Add(id, new TransactionState(id, streamId, writer.IsEmpty ? null : Encoding.ASCII.GetString(writer), timeout)
                 {
                     IsByteUnit = (flags & TransactionFlagBytes) != 0,
+                    Stageable = (flags & (TransactionFlagBytes | TransactionFlagNotStageable)) == 0,
                 });
                 break;
             }
