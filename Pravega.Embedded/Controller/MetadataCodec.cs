@@ -7,15 +7,27 @@ namespace Pravega.Embedded.Controller;
 /// </summary>
 internal static class MetadataCodec
 {
+    /// <summary>This thread's writer, reused from record to record (a checkpoint encodes a record per stream under the container lock).</summary>
+    [ThreadStatic]
+    private static BinaryWriter? t_writer;
+
     public static byte[] Encode(MetadataRecordType type, Action<BinaryWriter> fields)
     {
-        using var stream = new MemoryStream();
-        using (var writer = new BinaryWriter(stream, System.Text.Encoding.UTF8, leaveOpen: true))
+        var writer = t_writer ?? new BinaryWriter(new MemoryStream(), System.Text.Encoding.UTF8);
+        t_writer = null; // taken: a record encoded while this one is gets a writer of its own
+        var stream = (MemoryStream)writer.BaseStream;
+        try
         {
+            stream.SetLength(0);
             writer.Write((byte)type);
             fields(writer);
+            writer.Flush();
+            return stream.ToArray();
         }
-        return stream.ToArray();
+        finally
+        {
+            if (stream.Capacity <= 1 << 20) t_writer = writer; // a huge record's buffer is let go
+        }
     }
 
     public static void Write(BinaryWriter w, StreamConfiguration config)
