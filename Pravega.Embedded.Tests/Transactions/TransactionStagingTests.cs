@@ -68,6 +68,13 @@ public sealed class TransactionStagingTests : IDisposable
         return staged;
     }
 
+    /// <summary>Waits until the transaction's staging directory is gone (the tierer deletes it once the end is durable).</summary>
+    private async Task StagingGoneAsync(Guid id, string what)
+    {
+        for (int attempt = 0; attempt < 400 && Directory.Exists(StagingOf(id)); attempt++) await Task.Delay(25);
+        Assert.False(Directory.Exists(StagingOf(id)), $"the {what} transaction's staging stayed in Tier-2");
+    }
+
     private static Task<Dictionary<string, int>> VisibleAsync(StreamStore store) =>
         VisibleTransactions.ReadAsync(store, "s", "t", e => e.StartsWith('p'), "staging");
 
@@ -91,8 +98,7 @@ public sealed class TransactionStagingTests : IDisposable
         var visible = await VisibleAsync(store); // whole, contiguous per segment, in write order, each event once
         Assert.Equal(200, visible[txn.TransactionId.ToString("N")]);
         Assert.True(staged < 200);
-        for (int attempt = 0; attempt < 400 && Directory.Exists(StagingOf(txn.TransactionId)); attempt++) await Task.Delay(25);
-        Assert.False(Directory.Exists(StagingOf(txn.TransactionId)), "the committed transaction's staging stayed in Tier-2");
+        await StagingGoneAsync(txn.TransactionId, "committed");
         await txn.CommitAsync(); // idempotent
         Assert.Equal(200, (await VisibleAsync(store))[txn.TransactionId.ToString("N")]);
     }
@@ -147,8 +153,7 @@ public sealed class TransactionStagingTests : IDisposable
         await WriteLongAsync(store, txn, 120, "a");
         await WhenStagedAsync(store, txn.TransactionId);
         await txn.AbortAsync();
-        for (int attempt = 0; attempt < 400 && Directory.Exists(StagingOf(txn.TransactionId)); attempt++) await Task.Delay(25);
-        Assert.False(Directory.Exists(StagingOf(txn.TransactionId)), "the aborted transaction's staging stayed in Tier-2");
+        await StagingGoneAsync(txn.TransactionId, "aborted");
         Assert.Empty(await VisibleAsync(store));
         await Assert.ThrowsAsync<TransactionFailedException>(() => txn.CommitAsync());
     }

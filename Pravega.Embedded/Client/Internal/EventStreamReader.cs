@@ -267,16 +267,7 @@ internal sealed class EventStreamReader<T> : IEventStreamReader<T>
                         _toLoad = cursor; // the async caller loads its block and reads again, from this cursor on
                         return null;
                     }
-                    if (read.Status == SegmentReadStatus.Truncated)
-                    {
-                        // As Pravega's reader: the data it would read next is gone; it moves to the head and says so once.
-                        long skipped = cursor.Offset;
-                        cursor.Offset = read.StartOffset;
-                        throw ThrowHelper.Truncated(cursor.Key, skipped, read.StartOffset, " The reader moved there: read again to go on.");
-                    }
-                    if (read.Status == SegmentReadStatus.NotAtEventBoundary)
-                        throw new StorageCorruptedException($"Segment {cursor.Key} has no event boundary at offset {cursor.Offset}.");
-                    sync |= cursor.IsFinished; // at the tail, or ended: give it back to the group
+                    sync |= NothingRead(cursor, read.Status, read.StartOffset);
                     continue;
                 }
                 if (cursor.Revoked)
@@ -339,18 +330,10 @@ internal sealed class EventStreamReader<T> : IEventStreamReader<T>
                     if (batch.Count > 0) break; // what is read goes first; the next call meets this again
                     if (read.Status == SegmentReadStatus.InTier2)
                     {
-                        _toLoad = cursor;
+                        _toLoad = cursor; // the async caller reads the tiered bytes (or loads their block), from this cursor on
                         return null;
                     }
-                    if (read.Status == SegmentReadStatus.Truncated)
-                    {
-                        long skipped = cursor.Offset;
-                        cursor.Offset = read.StartOffset;
-                        throw ThrowHelper.Truncated(cursor.Key, skipped, read.StartOffset, " The reader moved there: read again to go on.");
-                    }
-                    if (read.Status == SegmentReadStatus.NotAtEventBoundary)
-                        throw new StorageCorruptedException($"Segment {cursor.Key} has no event boundary at offset {cursor.Offset}.");
-                    sync |= cursor.IsFinished;
+                    sync |= NothingRead(cursor, read.Status, read.StartOffset);
                     continue;
                 }
                 if (read.Count == 0)
@@ -381,6 +364,24 @@ internal sealed class EventStreamReader<T> : IEventStreamReader<T>
             return batch;
         }
         return null;
+    }
+
+    /// <summary>
+    /// A read of <paramref name="cursor"/> found no event, for a reason other than Tier-2: a truncation moves the cursor
+    /// to <paramref name="startOffset"/> and says so (as Pravega's reader, once); a missing boundary is damage; otherwise
+    /// (at the tail, or ended) whether the cursor is finished and goes back to the group.
+    /// </summary>
+    private static bool NothingRead(SegmentCursor cursor, SegmentReadStatus status, long startOffset)
+    {
+        if (status == SegmentReadStatus.Truncated)
+        {
+            long skipped = cursor.Offset;
+            cursor.Offset = startOffset;
+            throw ThrowHelper.Truncated(cursor.Key, skipped, startOffset, " The reader moved there: read again to go on.");
+        }
+        if (status == SegmentReadStatus.NotAtEventBoundary)
+            throw new StorageCorruptedException($"Segment {cursor.Key} has no event boundary at offset {cursor.Offset}.");
+        return cursor.IsFinished;
     }
 
     private Position CurrentPosition()
