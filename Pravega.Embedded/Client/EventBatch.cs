@@ -18,10 +18,7 @@ public sealed class EventBatch
     public const int MaxEventBytes = 8 * 1024 * 1024;
 
     private readonly byte[] _buffer;
-    private readonly int[] _starts;
-    private readonly int[] _lengths;
-    private readonly long[] _offsets;
-    private readonly int[] _segments;
+    private readonly Slot[] _slots;
     private readonly List<SegmentKey> _keys = [];
     private int _used;
 
@@ -34,17 +31,14 @@ public sealed class EventBatch
         ArgumentOutOfRangeException.ThrowIfLessThan(capacityBytes, 16);
         ArgumentOutOfRangeException.ThrowIfLessThan(maxEvents, 1);
         _buffer = GC.AllocateUninitializedArray<byte>(capacityBytes);
-        _starts = new int[maxEvents];
-        _lengths = new int[maxEvents];
-        _offsets = new long[maxEvents];
-        _segments = new int[maxEvents];
+        _slots = new Slot[maxEvents];
     }
 
     /// <summary>Bytes of event data the batch holds at most.</summary>
     public int CapacityBytes => _buffer.Length;
 
     /// <summary>Events the batch holds at most.</summary>
-    public int MaxEvents => _starts.Length;
+    public int MaxEvents => _slots.Length;
 
     /// <summary>Events read into it by the last call.</summary>
     public int Count { get; private set; }
@@ -56,7 +50,8 @@ public sealed class EventBatch
         get
         {
             CheckIndex(index);
-            return _buffer.AsMemory(_starts[index], _lengths[index]);
+            ref readonly var slot = ref _slots[index];
+            return _buffer.AsMemory(slot.Start, slot.Length);
         }
     }
 
@@ -67,7 +62,8 @@ public sealed class EventBatch
     public EventPointer GetPointer(int index)
     {
         CheckIndex(index);
-        return new EventPointer(_keys[_segments[index]], _offsets[index], SegmentStore.SegmentContainer.EventHeaderSize + _lengths[index]);
+        ref readonly var slot = ref _slots[index];
+        return new EventPointer(_keys[slot.Segment], slot.Offset, SegmentStore.SegmentContainer.EventHeaderSize + slot.Length);
     }
 
     /// <summary>The reader's position after the batch (after its last event), as <see cref="EventRead{T}.Position"/> is; null before the first read.</summary>
@@ -100,17 +96,14 @@ public sealed class EventBatch
     }
 
     /// <summary>Whether no event fits any more (bytes or slots).</summary>
-    internal bool IsFull => Count == _starts.Length || _used == _buffer.Length;
+    internal bool IsFull => Count == _slots.Length || _used == _buffer.Length;
 
     /// <summary>Copies an event in, if it fits: its serialized bytes, and where it starts in segment <paramref name="segment"/>.</summary>
     internal bool TryAdd(ReadOnlySpan<byte> serialized, int segment, long offset)
     {
-        if (Count == _starts.Length || serialized.Length > _buffer.Length - _used) return false;
+        if (Count == _slots.Length || serialized.Length > _buffer.Length - _used) return false;
         serialized.CopyTo(_buffer.AsSpan(_used));
-        _starts[Count] = _used;
-        _lengths[Count] = serialized.Length;
-        _offsets[Count] = offset;
-        _segments[Count] = segment;
+        _slots[Count] = new Slot(_used, serialized.Length, offset, segment);
         _used += serialized.Length;
         Count++;
         return true;
@@ -151,28 +144,31 @@ public sealed class EventBatch
     private void Parse(int available, int segment, ref long offset, long end)
     {
         int at = _used, limit = _used + available;
-        while (Count < _starts.Length && offset < end && limit - at >= SegmentStore.SegmentContainer.EventHeaderSize)
+        var buffer = _buffer;
+        var slots = _slots;
+        int count = Count;
+        while (count < slots.Length && offset < end && limit - at >= SegmentStore.SegmentContainer.EventHeaderSize)
         {
-            int length = System.Buffers.Binary.BinaryPrimitives.ReadInt32LittleEndian(_buffer.AsSpan(at));
+            int length = System.Buffers.Binary.BinaryPrimitives.ReadInt32LittleEndian(buffer.AsSpan(at));
             if (length < 0) throw new StorageCorruptedException($"Tier-2 data of segment {_keys[segment]} is damaged: a negative event length at offset {offset}.");
             int start = at + SegmentStore.SegmentContainer.EventHeaderSize;
             if (length > limit - start) break;
-            _starts[Count] = start;
-            _lengths[Count] = length;
-            _offsets[Count] = offset;
-            _segments[Count] = segment;
-            Count++;
+            slots[count++] = new Slot(start, length, offset, segment);
             at = start + length;
             offset += SegmentStore.SegmentContainer.EventHeaderSize + length;
         }
+        Count = count;
         _used = at;
     }
+
+    /// <summary>Where an event lies in the buffer, and in its segment (<paramref name="Segment"/>: its number in the batch).</summary>
+    private readonly record struct Slot(int Start, int Length, long Offset, int Segment);
 
     /// <summary>Takes back the events from <paramref name="count"/> on (a segment taken from the reader meanwhile).</summary>
     internal void TruncateTo(int count)
     {
         if (count >= Count) return;
-        _used = _starts[count];
+        _used = _slots[count].Start;
         Count = count;
     }
 
