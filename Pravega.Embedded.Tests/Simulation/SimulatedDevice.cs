@@ -140,7 +140,7 @@ internal sealed partial class SimulatedDevice : IStorageDevice
             {
                 if (mode == DeviceOpenMode.CreateOrTruncate) node.SetLength(0);
             }
-            else if (mode == DeviceOpenMode.OpenExisting)
+            else if (mode != DeviceOpenMode.CreateOrTruncate)
             {
                 throw new FileNotFoundException($"Could not find file '{path}'.", path);
             }

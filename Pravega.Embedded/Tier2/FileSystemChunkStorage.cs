@@ -285,7 +285,7 @@ internal sealed class FileSystemChunkStorage : IChunkStorage
             }
             else
             {
-                node = _recentReads.AddFirst(new ReadHandle(name, OpenExisting(name)));
+                node = _recentReads.AddFirst(new ReadHandle(name, OpenExisting(name, DeviceOpenMode.ReadSequential))); // readers mostly go front to back
                 _reading[name] = node;
                 while (_recentReads.Count > MaxReadHandles && _recentReads.Last is { } oldest) CloseReader(oldest);
             }
@@ -315,13 +315,13 @@ internal sealed class FileSystemChunkStorage : IChunkStorage
         public bool Closed { get; set; }
     }
 
-    private IDeviceFile OpenExisting(string name)
+    private IDeviceFile OpenExisting(string name, DeviceOpenMode mode = DeviceOpenMode.OpenExisting)
     {
         string path = PathOf(name);
         ThrowIfDisposed(); // no lock: reads do not wait behind an append or a sync, which hold it
         try
         {
-            return _device.OpenFile(path, DeviceOpenMode.OpenExisting);
+            return _device.OpenFile(path, mode);
         }
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException) // its directory goes with its last chunk
         {

@@ -48,9 +48,12 @@ internal sealed class FileSystemDevice : IStorageDevice
 
     public bool FileExists(string path) => File.Exists(path);
 
-    public IDeviceFile OpenFile(string path, DeviceOpenMode mode) =>
-        new FileSystemFile(path, File.OpenHandle(path, mode == DeviceOpenMode.OpenExisting ? FileMode.Open : FileMode.Create,
-                                                 FileAccess.ReadWrite, FileShare.ReadWrite));
+    public IDeviceFile OpenFile(string path, DeviceOpenMode mode) => new FileSystemFile(path, mode switch
+    {
+        DeviceOpenMode.ReadSequential => File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, FileOptions.SequentialScan),
+        DeviceOpenMode.OpenExisting => File.OpenHandle(path, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite),
+        _ => File.OpenHandle(path, FileMode.Create, FileAccess.ReadWrite, FileShare.ReadWrite),
+    });
 
     public void DeleteFile(string path) => File.Delete(path);
 

@@ -66,4 +66,7 @@ internal enum DeviceOpenMode
 
     /// <summary>Creates the file, or truncates it to zero length if it exists.</summary>
     CreateOrTruncate,
+
+    /// <summary>The file must exist; it is read, mostly front to back (the kernel reads further ahead).</summary>
+    ReadSequential,
 }
