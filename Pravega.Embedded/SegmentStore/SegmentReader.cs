@@ -109,8 +109,7 @@ internal sealed class SegmentReader
             {
                 if (offset >= segment.StartOffset && offset < segment.TieredLength)
                 {
-                    var block = hint is not null && hint.Answers(segment, offset) ? hint
-                        : _container.Tierer?.Cache.TryGet(segment, offset, out var cached) == true ? cached : null;
+                    var block = BlockAt(segment, offset, hint);
                     if (block is null) return Done(SegmentReadStatus.InTier2);
                     if (!block.IsEventStart(offset)) return Done(SegmentReadStatus.NotAtEventBoundary);
                     long end = Math.Min(block.To, segment.TieredLength);
@@ -191,8 +190,7 @@ internal sealed class SegmentReader
         if (offset < start) return new BytesRead(SegmentReadStatus.Truncated, 0, start);
         if (offset < segment.TieredLength)
         {
-            var block = hint is not null && hint.Answers(segment, offset) ? hint
-                : _container.Tierer?.Cache.TryGet(segment, offset, out var cached) == true ? cached : null;
+            var block = BlockAt(segment, offset, hint);
             if (block is null || offset < block.From) return new BytesRead(SegmentReadStatus.InTier2, 0, 0);
             int count = (int)Math.Min(destination.Length, Math.Min(block.To, segment.TieredLength) - offset);
             block.Bytes.AsSpan((int)(offset - block.From), count).CopyTo(destination);
@@ -273,8 +271,7 @@ internal sealed class SegmentReader
 
     private SegmentRead<T> ReadTiered<T>(Segment segment, long offset, ISerializer<T> serializer, TierBlock? hint)
     {
-        var block = hint is not null && hint.Answers(segment, offset) ? hint
-            : _container.Tierer?.Cache.TryGet(segment, offset, out var cached) == true ? cached : null;
+        var block = BlockAt(segment, offset, hint);
         if (block is null) return SegmentRead<T>.Not(SegmentReadStatus.InTier2);
         if (!block.IsEventStart(offset)) return SegmentRead<T>.Not(SegmentReadStatus.NotAtEventBoundary);
         if (Volatile.Read(ref _closed) != 0) ThrowHelper.ThrowObjectDisposed(_ownerName);
@@ -283,6 +280,11 @@ internal sealed class SegmentReader
         var value = serializer.Deserialize(new ReadOnlySequence<byte>(block.Bytes, at + SegmentContainer.EventHeaderSize, length));
         return SegmentRead<T>.Of(value, offset, SegmentContainer.EventHeaderSize + length);
     }
+
+    /// <summary>The Tier-2 block holding <paramref name="offset"/>: <paramref name="hint"/> if it does, else the cache's; null when neither has it.</summary>
+    private TierBlock? BlockAt(Segment segment, long offset, TierBlock? hint) =>
+        hint is not null && hint.Answers(segment, offset) ? hint
+            : _container.Tierer?.Cache.TryGet(segment, offset, out var cached) == true ? cached : null;
 
     /// <summary>Refuses new reads, then waits for the reads in progress: after it, no one uses the memory of the log.</summary>
     public async Task CloseAsync()
