@@ -15,7 +15,7 @@ namespace Pravega.Embedded;
 public sealed class EventBatch
 {
     /// <summary>The largest event a writer accepts (8 MiB): a batch of this capacity can take any event.</summary>
-    public const int MaxEventBytes = 8 * 1024 * 1024;
+    public const int MaxEventBytes = Client.Internal.EventStreamWriter<byte[]>.MaxEventSize;
 
     private readonly byte[] _buffer;
     private readonly Slot[] _slots;

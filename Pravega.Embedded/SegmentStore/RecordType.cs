@@ -39,6 +39,6 @@ internal enum RecordType : byte
     /// <summary>An open transaction's oldest events are staged in Tier-2 (one chunk): they leave the WAL.</summary>
     TransactionStaged = 12,
 
-    /// <summary>A staged event of a transaction being committed, written to the WAL again (its ordinal, point and bytes).</summary>
+    /// <summary>A staged event of a transaction being committed, written to the WAL again (its point and bytes; the next staged one in order).</summary>
     TransactionRelog = 13,
 }

@@ -16,7 +16,8 @@ namespace Pravega.Embedded.SegmentStore;
 /// </remarks>
 internal sealed partial class SegmentContainer
 {
-    private const int RelogHeaderSize = 1 + 16 + 8;
+    /// <summary>A relog record's header, <c>[u8 13][16 id][f64 point]</c>: the layout of an event record's (7).</summary>
+    private const int RelogHeaderSize = TransactionAppendHeaderSize;
 
     /// <summary>Relogged events of transactions met while replaying records a checkpoint covers (open or committed later).</summary>
     private readonly Dictionary<Guid, List<TransactionEntry>> _coveredRelogs = [];
@@ -103,19 +104,36 @@ internal sealed partial class SegmentContainer
             transaction.Stage(chunk);
             return;
         }
-        double point = r.ReadDouble();
         if (transaction.Relogged.Count >= transaction.StagedCount)
             throw Corrupted(lsn, $"writes a staged event of transaction {transaction.Id} again, which has none left");
-        transaction.AddRelogged(new TransactionEntry(point, r.Remaining, address with { Position = address.Position + RelogHeaderSize }), 0);
+        transaction.AddRelogged(ReadRelog(ref r, address), 0);
     }
 
     /// <summary>A relog record the checkpoint covers: collected for its transaction (still open then, or committed later).</summary>
     private void ReplayCoveredRelog(ref RecordReader r, LogAddress address)
     {
         var id = r.ReadGuid();
-        double point = r.ReadDouble();
         if (!_coveredRelogs.TryGetValue(id, out var list)) _coveredRelogs.Add(id, list = []);
-        list.Add(new TransactionEntry(point, r.Remaining, address with { Position = address.Position + RelogHeaderSize }));
+        list.Add(ReadRelog(ref r, address));
+    }
+
+    /// <summary>A relog record (13) after its transaction id, as the entry its commit places: its segment bytes run to the record's end.</summary>
+    private static TransactionEntry ReadRelog(ref RecordReader r, LogAddress address)
+    {
+        double point = r.ReadDouble();
+        return new TransactionEntry(point, r.Remaining, address with { Position = address.Position + RelogHeaderSize });
+    }
+
+    /// <summary>Whether a checkpoint's staged chunks follow one another from event 0 and stay within the transaction's <paramref name="count"/> events.</summary>
+    private static bool StagedInOrder(List<StagedChunk> staged, int count)
+    {
+        int next = 0;
+        foreach (var c in staged)
+        {
+            if (c.First != next || c.Count <= 0) return false;
+            next += c.Count;
+        }
+        return next <= count;
     }
 
     // ---- checkpoints: the tail of a transaction's state record ----

@@ -551,7 +551,7 @@ internal sealed partial class SegmentContainer
         byte flags = r.Remaining >= 1 ? r.ReadByte() : (byte)0; // checkpoints before byte streams end here
         bool stageable = r.Remaining < 1 || r.ReadByte() != 0; // and before staging here
         var staged = ReadStagingTail(ref r, id);
-        if (phase > TransactionPhase.Aborted || _transactions.ContainsKey(id) || staged.Sum(c => c.Count) > count)
+        if (phase > TransactionPhase.Aborted || _transactions.ContainsKey(id) || !StagedInOrder(staged, count))
             throw new StorageCorruptedException($"The checkpoint at LSN {_checkpointLsn} describes transaction {id} inconsistently.");
         var t = new TransactionState(id, streamId, writer.IsEmpty ? null : Encoding.ASCII.GetString(writer), timeout)
         {

@@ -41,8 +41,8 @@ internal sealed class TransactionState
     /// </summary>
     public List<StagedChunk> Staged { get; private set; } = [];
 
-    /// <summary>How many of its first events are staged in Tier-2 (the sum of <see cref="Staged"/>'s counts).</summary>
-    public int StagedCount { get; private set; }
+    /// <summary>How many of its first events are staged in Tier-2 (the chunks follow one another from event 0).</summary>
+    public int StagedCount => Staged.Count == 0 ? 0 : Staged[^1].First + Staged[^1].Count;
 
     /// <summary>
     /// The staged events written to the WAL again by a commit under way (<c>relog</c> records), in order: the first
@@ -105,7 +105,6 @@ internal sealed class TransactionState
     public void Stage(in StagedChunk chunk)
     {
         Staged.Add(chunk);
-        StagedCount += chunk.Count;
         Entries.RemoveRange(0, chunk.Count);
         UpdateFirstFile();
     }
@@ -131,7 +130,6 @@ internal sealed class TransactionState
     {
         EventCount = count;
         Staged = staged;
-        StagedCount = staged.Sum(c => c.Count);
     }
 
     private void UpdateFirstFile()
@@ -151,7 +149,6 @@ internal sealed class TransactionState
         Entries = [];
         Relogged = [];
         Staged = [];
-        StagedCount = 0;
         FirstFile = long.MaxValue;
     }
 
