@@ -143,20 +143,14 @@ internal sealed class CatchUpStream : IAsyncDisposable
         try
         {
             await using var reader = _store.CreateReader("reader", Scope, group, serializer);
-            Settle();
-            using var process = Process.GetCurrentProcess();
-            process.Refresh();
-            var cpuBefore = process.TotalProcessorTime;
-            long allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
-            int gen0Before = GC.CollectionCount(0);
-            long start = Stopwatch.GetTimestamp();
-            long bytes = await readAll(reader);
-            var elapsed = Stopwatch.GetElapsedTime(start);
-            long allocated = GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore;
-            int gen0 = GC.CollectionCount(0) - gen0Before;
-            process.Refresh();
-            if (bytes != PayloadBytes) throw new InvalidOperationException($"Read {bytes:N0} payload bytes, wrote {PayloadBytes:N0}.");
-            return new CatchUpMeasurement(system, EventSize, bytes, Events, elapsed, process.TotalProcessorTime - cpuBefore, allocated, gen0);
+            return await MeasureAsync(system, async () =>
+            {
+                long start = Stopwatch.GetTimestamp();
+                long bytes = await readAll(reader);
+                var elapsed = Stopwatch.GetElapsedTime(start);
+                if (bytes != PayloadBytes) throw new InvalidOperationException($"Read {bytes:N0} payload bytes, wrote {PayloadBytes:N0}.");
+                return (bytes, elapsed);
+            });
         }
         finally
         {
@@ -168,7 +162,20 @@ internal sealed class CatchUpStream : IAsyncDisposable
     /// The raw sequential read of the files holding the stream: mirror 0's WAL files (whole, zero-filled tails included)
     /// and the Tier-2 chunks.
     /// </summary>
-    public CatchUpMeasurement ReadRaw()
+    public Task<CatchUpMeasurement> ReadRawAsync() => MeasureAsync(ReadSystems.Raw, () =>
+    {
+        // The same bytes as the store reads: what is left in the WAL, and the Tier-2 chunks the tierer moved the rest to.
+        var files = Directory.GetFiles(Mirror, "wal-*.log").Order(StringComparer.Ordinal).ToList();
+        string tier2 = Path.Combine(_root, "tier2");
+        if (Directory.Exists(tier2)) files.AddRange(Directory.GetFiles(tier2, "*.chunk", SearchOption.AllDirectories).Order(StringComparer.Ordinal));
+        return Task.FromResult(RawSequentialRead.ReadFiles([.. files]));
+    });
+
+    /// <summary>
+    /// Runs <paramref name="work"/> (which says the bytes it read and the time its reading took) after a full collection,
+    /// with the process's CPU time, the bytes allocated and the gen0 collections around it.
+    /// </summary>
+    private async Task<CatchUpMeasurement> MeasureAsync(string system, Func<Task<(long Bytes, TimeSpan Elapsed)>> work)
     {
         Settle();
         using var process = Process.GetCurrentProcess();
@@ -176,15 +183,11 @@ internal sealed class CatchUpStream : IAsyncDisposable
         var cpuBefore = process.TotalProcessorTime;
         long allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
         int gen0Before = GC.CollectionCount(0);
-        // The same bytes as the store reads: what is left in the WAL, and the Tier-2 chunks the tierer moved the rest to.
-        var files = Directory.GetFiles(Mirror, "wal-*.log").Order(StringComparer.Ordinal).ToList();
-        string tier2 = Path.Combine(_root, "tier2");
-        if (Directory.Exists(tier2)) files.AddRange(Directory.GetFiles(tier2, "*.chunk", SearchOption.AllDirectories).Order(StringComparer.Ordinal));
-        var (bytes, elapsed) = RawSequentialRead.ReadFiles([.. files]);
+        var (bytes, elapsed) = await work();
         long allocated = GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore;
         int gen0 = GC.CollectionCount(0) - gen0Before;
         process.Refresh();
-        return new CatchUpMeasurement(ReadSystems.Raw, EventSize, bytes, Events, elapsed, process.TotalProcessorTime - cpuBefore, allocated, gen0);
+        return new CatchUpMeasurement(system, EventSize, bytes, Events, elapsed, process.TotalProcessorTime - cpuBefore, allocated, gen0);
     }
 
     /// <summary>

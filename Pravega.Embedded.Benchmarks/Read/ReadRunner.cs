@@ -154,7 +154,7 @@ internal static class ReadRunner
         }
         notes.Add(note);
 
-        var raw = () => Task.FromResult(stream.ReadRaw());
+        var raw = stream.ReadRawAsync;
         var bytesRead = () => stream.ReadStoreAsync(ReadSystems.StoreBytes, Serializers.Bytes, static b => b.Length);
         var lengthRead = () => stream.ReadStoreAsync(ReadSystems.StoreLength, LengthOnlySerializer.Instance, static n => n);
         var uninitializedRead = () => stream.ReadStoreAsync(ReadSystems.StoreUninitialized, UninitializedBytesSerializer.Instance, static b => b.Length);
