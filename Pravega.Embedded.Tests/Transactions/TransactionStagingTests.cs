@@ -59,6 +59,18 @@ public sealed class TransactionStagingTests : IDisposable
         lock (store.Runtime.Container.Lock) return state.StagedCount;
     }
 
+    /// <summary>
+    /// A stream of <paramref name="segments"/> segments and a transaction of <paramref name="events"/> events on it, written
+    /// long enough for the tierer to stage some of them: the transaction, and how many are staged.
+    /// </summary>
+    private static async Task<(ITransaction<string> Txn, int Staged)> StagedTransactionAsync(StreamStore store, int segments, int events)
+    {
+        await store.CreateStreamAsync("s", "t", segments);
+        var txn = await store.CreateTransactionalWriter("s", "t", Serializers.Utf8).BeginTransactionAsync();
+        await WriteLongAsync(store, txn, events, "a");
+        return (txn, await WhenStagedAsync(store, txn.TransactionId));
+    }
+
     /// <summary>Waits until the tierer staged some of the transaction's events (it runs in the background).</summary>
     private static async Task<int> WhenStagedAsync(StreamStore store, Guid id)
     {
@@ -82,10 +94,7 @@ public sealed class TransactionStagingTests : IDisposable
     public async Task A_staged_transaction_commits_whole_in_write_order_and_its_staging_goes()
     {
         await using var store = await StreamStore.OpenAsync(Options);
-        await store.CreateStreamAsync("s", "t", segments: 2);
-        var txn = await store.CreateTransactionalWriter("s", "t", Serializers.Utf8).BeginTransactionAsync();
-        await WriteLongAsync(store, txn, 200, "a");
-        int staged = await WhenStagedAsync(store, txn.TransactionId);
+        var (txn, staged) = await StagedTransactionAsync(store, segments: 2, events: 200);
         Assert.NotEmpty(Directory.GetFiles(StagingOf(txn.TransactionId)));
         Assert.Empty(await VisibleAsync(store)); // staged or not, invisible until the commit
 
@@ -148,10 +157,7 @@ public sealed class TransactionStagingTests : IDisposable
     public async Task Aborting_a_staged_transaction_removes_its_staging_and_shows_nothing()
     {
         await using var store = await StreamStore.OpenAsync(Options);
-        await store.CreateStreamAsync("s", "t", segments: 1);
-        var txn = await store.CreateTransactionalWriter("s", "t", Serializers.Utf8).BeginTransactionAsync();
-        await WriteLongAsync(store, txn, 120, "a");
-        await WhenStagedAsync(store, txn.TransactionId);
+        var (txn, _) = await StagedTransactionAsync(store, segments: 1, events: 120);
         await txn.AbortAsync();
         await StagingGoneAsync(txn.TransactionId, "aborted");
         Assert.Empty(await VisibleAsync(store));
@@ -162,10 +168,7 @@ public sealed class TransactionStagingTests : IDisposable
     public async Task A_damaged_staging_refuses_the_commit_and_shows_nothing()
     {
         await using var store = await StreamStore.OpenAsync(Options);
-        await store.CreateStreamAsync("s", "t", segments: 2);
-        var txn = await store.CreateTransactionalWriter("s", "t", Serializers.Utf8).BeginTransactionAsync();
-        await WriteLongAsync(store, txn, 100, "a");
-        await WhenStagedAsync(store, txn.TransactionId);
+        var (txn, _) = await StagedTransactionAsync(store, segments: 2, events: 100);
         string chunk = Directory.GetFiles(StagingOf(txn.TransactionId)).Order(StringComparer.Ordinal).First();
         await using (var file = new FileStream(chunk, FileMode.Open, FileAccess.ReadWrite))
         {
@@ -186,11 +189,7 @@ public sealed class TransactionStagingTests : IDisposable
         string stray = Path.Combine(StagingOf(Guid.NewGuid()), "0000000000-" + Guid.NewGuid().ToString("N") + ".chunk");
         await using (var store = await StreamStore.OpenAsync(Options))
         {
-            await store.CreateStreamAsync("s", "t", segments: 2);
-            var txn = await store.CreateTransactionalWriter("s", "t", Serializers.Utf8).BeginTransactionAsync();
-            id = txn.TransactionId;
-            await WriteLongAsync(store, txn, 100, "a");
-            await WhenStagedAsync(store, id);
+            id = (await StagedTransactionAsync(store, segments: 2, events: 100)).Txn.TransactionId;
         }
         Directory.CreateDirectory(Path.GetDirectoryName(stray)!);
         await File.WriteAllBytesAsync(stray, new byte[100]); // a stage pass's chunk that no record names (a crash before it)
@@ -237,11 +236,8 @@ public sealed class TransactionStagingTests : IDisposable
         Guid id;
         await using (var store = await StreamStore.OpenAsync(options with { Device = new SimulatedProcess(device) }))
         {
-            await store.CreateStreamAsync("s", "t", segments: 2);
-            var txn = await store.CreateTransactionalWriter("s", "t", Serializers.Utf8).BeginTransactionAsync();
+            var (txn, _) = await StagedTransactionAsync(store, segments: 2, events: 120);
             id = txn.TransactionId;
-            await WriteLongAsync(store, txn, 120, "a");
-            await WhenStagedAsync(store, id);
             await txn.CommitAsync();
             Assert.Equal(120, (await VisibleAsync(store))[id.ToString("N")]);
         }
