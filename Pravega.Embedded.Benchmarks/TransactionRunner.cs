@@ -45,24 +45,7 @@ internal static class TransactionRunner
         Console.WriteLine();
         Console.WriteLine("| segments | plain p50 | plain p90 | txn p50 | txn p90 | begin p50 | writes p50 | commit p50 | txn / plain (p50) | (writes + commit) / plain (p50) | commit without awaiting writes: p50, / plain |");
         Console.WriteLine("|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|");
-        foreach (int segments in segmentCounts)
-        {
-            string root = Path.Combine(parent, "pravega-txn-" + Guid.NewGuid().ToString("N"));
-            try
-            {
-                await RunStreamAsync(root, segments, events, eventBytes, rounds, tier2);
-            }
-            finally
-            {
-                try
-                {
-                    Directory.Delete(root, recursive: true);
-                }
-                catch (IOException)
-                {
-                }
-            }
-        }
+        foreach (int segments in segmentCounts) await InFreshRootAsync(parent, root => RunStreamAsync(root, segments, events, eventBytes, rounds, tier2));
         return 0;
     }
 
@@ -121,71 +104,79 @@ internal static class TransactionRunner
         Console.WriteLine();
         Console.WriteLine("| segments | staged events (mean) | plain writes p50 | commit unstaged p50 | commit staged p50 | staged commit / plain writes | staged commit / unstaged commit |");
         Console.WriteLine("|--:|--:|--:|--:|--:|--:|--:|");
-        foreach (int segments in segmentCounts)
+        foreach (int segments in segmentCounts) await InFreshRootAsync(parent, root => RunStagedStreamAsync(root, segments, events, eventBytes, rounds));
+        return 0;
+    }
+
+    private static async Task RunStagedStreamAsync(string root, int segments, int events, int eventBytes, int rounds)
+    {
+        var options = StreamStoreOptions.InDirectory(root) with { WalFileSize = 1 << 20, Tier1MaxBytes = 8 << 20 };
+        await using var store = await StreamStore.OpenAsync(options);
+        await store.Streams.CreateScopeAsync("s");
+        await store.Streams.CreateStreamAsync("s", "t", new StreamConfiguration { ScalingPolicy = ScalingPolicy.Fixed(segments) });
+        await using var plain = store.CreateEventWriter("s", "t", Serializers.Bytes);
+        await using var transactional = store.CreateTransactionalWriter("s", "t", Serializers.Bytes, new EventWriterOptions { TransactionTimeout = TimeSpan.FromMinutes(5) });
+        var payload = new byte[eventBytes];
+        var filler = new byte[64 << 10];
+        string[] keys = [.. Enumerable.Range(0, 64).Select(i => "k" + i.ToString(CultureInfo.InvariantCulture))];
+        var writes = new Task[events];
+        List<double> plainMs = [], unstagedMs = [], stagedMs = [], stagedCounts = [];
+        for (int round = -2; round < rounds; round++)
         {
-            string root = Path.Combine(parent, "pravega-txn-" + Guid.NewGuid().ToString("N"));
+            var txn = await transactional.BeginTransactionAsync();
+            for (int i = 0; i < events; i++) writes[i] = txn.WriteEventAsync(keys[i % keys.Length], payload);
+            await Task.WhenAll(writes);
+            // The log moves on (16 MiB of other streams' writes) until the tierer staged the transaction's events.
+            int stagedCount = 0;
+            for (int n = 0; n < 256 || (stagedCount < events && n < 4096); n++)
+            {
+                await plain.WriteEventAsync("filler", filler);
+                lock (store.Runtime.Container.Lock)
+                    stagedCount = store.Runtime.Container.TryGetTransaction(txn.TransactionId, out var state) ? state.StagedCount : 0;
+            }
+            var watch = Stopwatch.StartNew();
+            await txn.CommitAsync();
+            double stagedCommit = watch.Elapsed.TotalMilliseconds;
+
+            var other = await transactional.BeginTransactionAsync();
+            for (int i = 0; i < events; i++) writes[i] = other.WriteEventAsync(keys[i % keys.Length], payload);
+            await Task.WhenAll(writes);
+            watch.Restart();
+            await other.CommitAsync();
+            double unstagedCommit = watch.Elapsed.TotalMilliseconds;
+
+            watch.Restart();
+            for (int i = 0; i < events; i++) writes[i] = plain.WriteEventAsync(keys[i % keys.Length], payload);
+            await Task.WhenAll(writes);
+            double p = watch.Elapsed.TotalMilliseconds;
+            if (round < 0) continue;
+            plainMs.Add(p);
+            unstagedMs.Add(unstagedCommit);
+            stagedMs.Add(stagedCommit);
+            stagedCounts.Add(stagedCount);
+        }
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"| {segments} | {stagedCounts.Average():F0} of {events} | {Q(plainMs, 0.5):F2} | {Q(unstagedMs, 0.5):F2} | {Q(stagedMs, 0.5):F2} | {Q(stagedMs, 0.5) / Q(plainMs, 0.5):F2}x | {Q(stagedMs, 0.5) / Q(unstagedMs, 0.5):F2}x |"));
+    }
+
+    /// <summary>Runs <paramref name="run"/> on a new store root under <paramref name="parent"/>, deleted afterwards.</summary>
+    private static async Task InFreshRootAsync(string parent, Func<string, Task> run)
+    {
+        string root = Path.Combine(parent, "pravega-txn-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            await run(root);
+        }
+        finally
+        {
             try
             {
-                var options = StreamStoreOptions.InDirectory(root) with { WalFileSize = 1 << 20, Tier1MaxBytes = 8 << 20 };
-                await using var store = await StreamStore.OpenAsync(options);
-                await store.Streams.CreateScopeAsync("s");
-                await store.Streams.CreateStreamAsync("s", "t", new StreamConfiguration { ScalingPolicy = ScalingPolicy.Fixed(segments) });
-                await using var plain = store.CreateEventWriter("s", "t", Serializers.Bytes);
-                await using var transactional = store.CreateTransactionalWriter("s", "t", Serializers.Bytes, new EventWriterOptions { TransactionTimeout = TimeSpan.FromMinutes(5) });
-                var payload = new byte[eventBytes];
-                var filler = new byte[64 << 10];
-                string[] keys = [.. Enumerable.Range(0, 64).Select(i => "k" + i.ToString(CultureInfo.InvariantCulture))];
-                var writes = new Task[events];
-                List<double> plainMs = [], unstagedMs = [], stagedMs = [], stagedCounts = [];
-                for (int round = -2; round < rounds; round++)
-                {
-                    var txn = await transactional.BeginTransactionAsync();
-                    for (int i = 0; i < events; i++) writes[i] = txn.WriteEventAsync(keys[i % keys.Length], payload);
-                    await Task.WhenAll(writes);
-                    // The log moves on (16 MiB of other streams' writes) until the tierer staged the transaction's events.
-                    int stagedCount = 0;
-                    for (int n = 0; n < 256 || (stagedCount < events && n < 4096); n++)
-                    {
-                        await plain.WriteEventAsync("filler", filler);
-                        lock (store.Runtime.Container.Lock)
-                            stagedCount = store.Runtime.Container.TryGetTransaction(txn.TransactionId, out var state) ? state.StagedCount : 0;
-                    }
-                    var watch = Stopwatch.StartNew();
-                    await txn.CommitAsync();
-                    double stagedCommit = watch.Elapsed.TotalMilliseconds;
-
-                    var other = await transactional.BeginTransactionAsync();
-                    for (int i = 0; i < events; i++) writes[i] = other.WriteEventAsync(keys[i % keys.Length], payload);
-                    await Task.WhenAll(writes);
-                    watch.Restart();
-                    await other.CommitAsync();
-                    double unstagedCommit = watch.Elapsed.TotalMilliseconds;
-
-                    watch.Restart();
-                    for (int i = 0; i < events; i++) writes[i] = plain.WriteEventAsync(keys[i % keys.Length], payload);
-                    await Task.WhenAll(writes);
-                    double p = watch.Elapsed.TotalMilliseconds;
-                    if (round < 0) continue;
-                    plainMs.Add(p);
-                    unstagedMs.Add(unstagedCommit);
-                    stagedMs.Add(stagedCommit);
-                    stagedCounts.Add(stagedCount);
-                }
-                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"| {segments} | {stagedCounts.Average():F0} of {events} | {Q(plainMs, 0.5):F2} | {Q(unstagedMs, 0.5):F2} | {Q(stagedMs, 0.5):F2} | {Q(stagedMs, 0.5) / Q(plainMs, 0.5):F2}x | {Q(stagedMs, 0.5) / Q(unstagedMs, 0.5):F2}x |"));
+                Directory.Delete(root, recursive: true);
             }
-            finally
+            catch (IOException)
             {
-                try
-                {
-                    Directory.Delete(root, recursive: true);
-                }
-                catch (IOException)
-                {
-                }
             }
         }
-        return 0;
     }
 
     private static double Q(List<double> values, double q)
