@@ -239,16 +239,8 @@ internal static class Tier2Runner
     {
         await store.ReaderGroups.CreateReaderGroupAsync("s", group, ReaderGroupConfig.ForStream("s", "t"));
         await using var reader = store.CreateReader("r", "s", group, Serializers.Bytes);
-        var batch = new EventBatch(1 << 20, 4096);
-        long bytes = 0, read = 0;
         var watch = Stopwatch.StartNew();
-        while (read < events)
-        {
-            await reader.ReadNextEventsAsync(batch, TimeSpan.FromSeconds(10));
-            if (batch.Count == 0 && batch.CheckpointName is null) throw new InvalidOperationException($"read {read:N0} of {events:N0} events, then nothing");
-            for (int i = 0; i < batch.Count; i++) bytes += batch[i].Length;
-            read += batch.Count;
-        }
+        long bytes = await Read.BatchCatchUp.ReadAllAsync(reader, events, TimeSpan.FromSeconds(10));
         return (bytes, watch.Elapsed);
     }
 

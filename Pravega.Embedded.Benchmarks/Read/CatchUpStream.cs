@@ -118,22 +118,8 @@ internal sealed class CatchUpStream : IAsyncDisposable
     /// The same with batch reads (<c>ReadNextEventsAsync</c> into one reused 1 MiB batch, up to 4,096 events each),
     /// counting the events' bytes.
     /// </summary>
-    public Task<CatchUpMeasurement> ReadStoreBatchAsync()
-    {
-        var batch = new EventBatch(1 << 20, 4096);
-        return MeasureAsync(ReadSystems.StoreBatch, Serializers.Bytes, async reader =>
-        {
-            long bytes = 0;
-            for (int events = 0; events < Events; events += batch.Count)
-            {
-                await reader.ReadNextEventsAsync(batch, TimeSpan.FromSeconds(5));
-                if (batch.Count == 0 && batch.CheckpointName is null)
-                    throw new InvalidOperationException($"The batch reader got {events:N0} of {Events:N0} events, then nothing.");
-                for (int i = 0; i < batch.Count; i++) bytes += batch[i].Length;
-            }
-            return bytes;
-        });
-    }
+    public Task<CatchUpMeasurement> ReadStoreBatchAsync() =>
+        MeasureAsync(ReadSystems.StoreBatch, Serializers.Bytes, reader => BatchCatchUp.ReadAllAsync(reader, Events, TimeSpan.FromSeconds(5)));
 
     /// <summary>One reader of a new group reads the whole stream with <paramref name="readAll"/> (its payload bytes), measured.</summary>
     private async Task<CatchUpMeasurement> MeasureAsync<T>(string system, ISerializer<T> serializer, Func<IEventStreamReader<T>, Task<long>> readAll)
