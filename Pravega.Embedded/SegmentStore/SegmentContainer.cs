@@ -23,7 +23,7 @@ internal sealed partial class SegmentContainer : IAsyncDisposable
 
     private readonly Dictionary<(long StreamId, long SegmentId), Segment> _segments = [];
     private readonly Dictionary<(long StreamId, string WriterId), WriterState> _writers = [];
-    private readonly Queue<PendingEffect> _pending = new();
+    private readonly PendingEffects _pending = new();
     private readonly List<DataSignal> _toSignal = [];
     private readonly IMetadataLog _metadata;
     private readonly WalOptions _walOptions;
@@ -270,7 +270,7 @@ internal sealed partial class SegmentContainer : IAsyncDisposable
             writer.AcceptedEventNumber = eventNumber;
             writer.AcceptedLsn = lsn;
         }
-        _pending.Enqueue(new PendingEffect(lsn, segment, entry.End, writer, eventNumber, EffectKind.Append));
+        _pending.EnqueueAppend(Log.LastAppendCommit, lsn, segment, entry.End, writer, eventNumber);
         return lsn;
     }
 
@@ -465,9 +465,8 @@ internal sealed partial class SegmentContainer : IAsyncDisposable
         bool truncated = false;
         lock (Lock)
         {
-            while (_pending.TryPeek(out var effect) && effect.Lsn <= lsn)
+            while (_pending.TryTake(lsn, out var effect))
             {
-                _pending.Dequeue();
                 switch (effect.Kind)
                 {
                     case EffectKind.Append:
@@ -492,20 +491,6 @@ internal sealed partial class SegmentContainer : IAsyncDisposable
         _toSignal.Clear();
         Tierer?.Wake();
         if (truncated) ScheduleCheckpoint(); // the WAL files that held only the truncated bytes can go now
-    }
-
-    /// <summary>
-    /// Something that becomes true when its record is durable: segment bytes readable up to <c>Offset</c> (and a
-    /// writer's number), a seal, or a truncation at <c>Offset</c>.
-    /// </summary>
-    private readonly record struct PendingEffect(long Lsn, Segment Segment, long Offset, WriterState? Writer, long EventNumber, EffectKind Kind);
-
-    private enum EffectKind : byte
-    {
-        Append,
-        Seal,
-        Truncation,
-        Tiered,
     }
 
     /// <summary>

@@ -17,8 +17,6 @@ internal sealed class DurabilityWaiter : IValueTaskSource
         _core = new() { RunContinuationsAsynchronously = runContinuationsAsynchronously };
     }
 
-    public long Lsn { get; set; }
-
     public ValueTask Task => new(this, _core.Version);
 
     public void Complete(Exception? error)

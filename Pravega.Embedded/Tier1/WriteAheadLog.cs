@@ -32,7 +32,7 @@ internal sealed class WriteAheadLog : IAsyncDisposable
     private readonly object _sync = new();
     private readonly Queue<LogBatch> _closed = new();
     private readonly Stack<LogBatch> _spareBatches = new();
-    private readonly List<DurabilityWaiter> _waiters = [];
+    private readonly PriorityQueue<DurabilityWaiter, long> _waiters = new(); // by LSN: a commit takes only those it completes
     private readonly List<DurabilityWaiter> _completing = [];
     private readonly ConcurrentQueue<DurabilityWaiter> _waiterPool = new();
     private readonly MirrorWriter[] _mirrorWriters;
@@ -221,6 +221,7 @@ internal sealed class WriteAheadLog : IAsyncDisposable
                 _writeFileStarted = Stopwatch.GetTimestamp();
             }
             _open ??= RentBatch();
+            LastAppendCommit = _open.FirstLsn;
             var frame = _open.Reserve(frameLength);
             write(frame[WalFormat.FrameHeaderSize..], state);
             long lsn = _nextLsn++;
@@ -237,6 +238,13 @@ internal sealed class WriteAheadLog : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// The group commit the last <see cref="Append{TState}"/> went into, named by the LSN it starts with (as
+    /// <see cref="WhenDurableShared"/>'s <c>batch</c>): records of one commit become durable together. Read by the
+    /// appender only (it serializes appends).
+    /// </summary>
+    public long LastAppendCommit { get; private set; }
+
     /// <summary>Completes when every record up to <paramref name="lsn"/> is durable in all mirrors; faults if the log failed.</summary>
     public ValueTask WhenDurable(long lsn)
     {
@@ -247,8 +255,7 @@ internal sealed class WriteAheadLog : IAsyncDisposable
             if (lsn <= _durableLsn) return default;
             if (lsn >= _nextLsn) throw new ArgumentOutOfRangeException(nameof(lsn), lsn, "No record has this LSN yet.");
             if (!_waiterPool.TryDequeue(out var waiter)) waiter = new DurabilityWaiter(_returnWaiter, !_options.Stepped);
-            waiter.Lsn = lsn;
-            _waiters.Add(waiter);
+            _waiters.Enqueue(waiter, lsn);
             return waiter.Task;
         }
     }
@@ -356,6 +363,9 @@ internal sealed class WriteAheadLog : IAsyncDisposable
 
     /// <summary>Completes when everything appended so far is durable.</summary>
     public ValueTask FlushAsync() => WhenDurable(LastAppendedLsn);
+
+    /// <summary>Whether few enough bytes wait for the disk that an append need not wait (<see cref="WaitForCapacityAsync"/>).</summary>
+    public bool HasRoom => Volatile.Read(ref _pendingBytes) <= _options.MaxPendingBytes;
 
     /// <summary>Completes at once unless too many bytes wait for the disk; then when the flusher has caught up.</summary>
     public ValueTask WaitForCapacityAsync(CancellationToken ct)
@@ -533,11 +543,10 @@ internal sealed class WriteAheadLog : IAsyncDisposable
             (shared, batch.SharedCompletion) = (batch.SharedCompletion, null);
             if (failure is null) Volatile.Write(ref _durableLsn, last);
             _pendingBytes -= batch.Length;
-            for (int i = _waiters.Count - 1; i >= 0; i--)
+            while (_waiters.TryPeek(out var waiter, out long lsn) && (failure is not null || lsn <= last))
             {
-                if (failure is null && _waiters[i].Lsn > last) continue;
-                _completing.Add(_waiters[i]);
-                _waiters.RemoveAt(i);
+                _waiters.Dequeue();
+                _completing.Add(waiter);
             }
             batch.Trim(1 << 20);
             _spareBatches.Push(batch); // reused by the next append: not touched after this
