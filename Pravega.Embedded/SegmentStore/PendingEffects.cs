@@ -55,7 +55,9 @@ internal sealed class PendingEffects
     /// Queues the effect of an append whose record went into group commit <paramref name="commit"/> (the LSN that
     /// commit starts with), merged into the segment's latest effect when that is an append of the same writer and
     /// commit and no other kind of effect was queued since (<see cref="Enqueue"/>): so a segment's effects still apply
-    /// in the order they were accepted, and its durable length never goes back.
+    /// in the order they were accepted, and its durable length never goes back. A writer's effects on several segments
+    /// may then carry its event numbers out of order within the commit: its durable number only moves up
+    /// (<see cref="WriterState.NoteDurable"/>).
     /// </summary>
     public void EnqueueAppend(long commit, long lsn, Segment segment, long offset, WriterState? writer, long eventNumber)
     {

@@ -483,7 +483,7 @@ internal sealed partial class SegmentContainer : IAsyncDisposable
                         truncated = true;
                         break;
                 }
-                if (effect.Writer is not null) effect.Writer.DurableEventNumber = effect.EventNumber;
+                effect.Writer?.NoteDurable(effect.EventNumber);
                 if (_toSignal.Count == 0 || !ReferenceEquals(_toSignal[^1], effect.Segment.Signal)) _toSignal.Add(effect.Segment.Signal);
             }
         }

@@ -17,4 +17,14 @@ internal sealed class WriterState
         get => Volatile.Read(ref _durableEventNumber);
         set => Volatile.Write(ref _durableEventNumber, value);
     }
+
+    /// <summary>
+    /// <paramref name="eventNumber"/> is durable (flusher, container lock): the durable number only moves up, as the
+    /// effects of one group commit may carry a writer's numbers out of order (<see cref="PendingEffects"/> merges an
+    /// append into its segment's earlier effect).
+    /// </summary>
+    public void NoteDurable(long eventNumber)
+    {
+        if (eventNumber > DurableEventNumber) DurableEventNumber = eventNumber;
+    }
 }
