@@ -370,7 +370,7 @@ internal sealed class WriteAheadLog : IAsyncDisposable
     /// <summary>Completes at once unless too many bytes wait for the disk; then when the flusher has caught up.</summary>
     public ValueTask WaitForCapacityAsync(CancellationToken ct)
     {
-        if (Volatile.Read(ref _pendingBytes) <= _options.MaxPendingBytes) return default;
+        if (HasRoom) return default;
         lock (_sync)
         {
             if (_pendingBytes <= _options.MaxPendingBytes || _failure is not null) return default;

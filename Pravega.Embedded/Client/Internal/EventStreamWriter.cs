@@ -1,4 +1,3 @@
-using System.Buffers;
 using Pravega.Embedded.Controller;
 using Pravega.Embedded.SegmentStore;
 using Pravega.Embedded.Tier1;
@@ -9,9 +8,8 @@ namespace Pravega.Embedded.Client.Internal;
 /// An event writer. Each write is serialized and routed by its key at the call, in call order (the writer lock, held
 /// only for that). A caller that finds nothing of the writer waiting appends its event itself; otherwise the event is
 /// taken into the writer's stage, and whoever appends appends whole stages, each under one container lock, while later
-/// calls fill the next (<see cref="WriteStage"/>). Writes
-/// are acknowledged when durable in every mirror. All of a writer's appends go through the one ordered log, so its
-/// durability is prefix-closed across segments.
+/// calls fill the next (<see cref="WriteStage"/>). Writes are acknowledged when durable in every mirror. All of a
+/// writer's appends go through the one ordered log, so its durability is prefix-closed across segments.
 /// </summary>
 internal sealed class EventStreamWriter<T> : IEventStreamWriter<T>
 {
@@ -46,7 +44,7 @@ internal sealed class EventStreamWriter<T> : IEventStreamWriter<T>
     private Task? _lastAck; // the newest stage's acknowledgement
     private StreamState? _state;
     private readonly TimeSpan _timestampTimeout;
-    private long _lastLsn;
+    private long _lastLsn; // the writer's last record; written by whoever appends, read by flushes
     private bool _disposed;
 
     public EventStreamWriter(StoreRuntime runtime, string scope, string stream, ISerializer<T> serializer, EventWriterOptions? options)
@@ -76,8 +74,9 @@ internal sealed class EventStreamWriter<T> : IEventStreamWriter<T>
     }
 
     /// <summary>
-    /// Serializes the event into the stage at the call; appends the stage at once unless an append is under way (then
-    /// that one takes it next) or the log has no room (then it is appended when there is: call order holds).
+    /// Serializes the event at the call. With nothing of the writer waiting and room in the log, the caller appends it
+    /// at once (<see cref="AppendDirect"/>); otherwise it goes into the stage, appended by whoever appends now, or by
+    /// this caller, or, while the log has no room, once it has (call order holds).
     /// </summary>
     /// <remarks>
     /// Once staged (past this writer's ordering point), a write is appended in its place whatever happens to
@@ -348,18 +347,15 @@ internal sealed class EventStreamWriter<T> : IEventStreamWriter<T>
     private Task WhenAllDurableAsync(CancellationToken ct)
     {
         Task? staged;
-        long lsn;
-        lock (_writeLock) (staged, lsn) = (_lastAck, _lastLsn);
-        if (staged is null || staged.IsCompleted) return Log.WhenDurableAsync(lsn, ct);
+        lock (_writeLock) staged = _lastAck;
+        if (staged is null || staged.IsCompleted) return Log.WhenDurableAsync(Volatile.Read(ref _lastLsn), ct); // read after: a completed stage's LSN is in
         return AfterStagedAsync(staged, ct);
 
         async Task AfterStagedAsync(Task staged, CancellationToken ct)
         {
             await staged.WaitAsync(ct).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             ct.ThrowIfCancellationRequested();
-            long lsn;
-            lock (_writeLock) lsn = _lastLsn;
-            await Log.WhenDurableAsync(lsn, ct).ConfigureAwait(false);
+            await Log.WhenDurableAsync(Volatile.Read(ref _lastLsn), ct).ConfigureAwait(false);
         }
     }
 
