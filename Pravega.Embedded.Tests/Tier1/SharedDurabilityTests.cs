@@ -47,8 +47,9 @@ public sealed class SharedDurabilityTests
         });
         try
         {
+            Volatile.Write(ref blockAt, log.LastAppendedLsn + 1); // before the append: the flusher may commit it at once
             long lsn = WalHarness.Append(log, new byte[100], out _);
-            Volatile.Write(ref blockAt, lsn);
+            Assert.Equal(blockAt, lsn);
             var waiter = log.WhenDurable(lsn).AsTask();
             var shared = log.WhenDurableShared(lsn, out _);
             Assert.True(inside.Wait(TimeSpan.FromSeconds(10)), "the flusher reached the container callback");
