@@ -41,4 +41,7 @@ internal enum RecordType : byte
 
     /// <summary>A staged event of a transaction being committed, written to the WAL again (its point and bytes; the next staged one in order).</summary>
     TransactionRelog = 13,
+
+    /// <summary>Events of one writer appended to segments of one stream, in runs per segment: one record for many appends.</summary>
+    AppendBatch = 14,
 }

@@ -259,6 +259,12 @@ internal sealed partial class SegmentContainer : IAsyncDisposable
         if (segment.HoldsBytes) throw new InvalidOperationException($"Stream {segment.Scope}/{segment.Stream} is a byte stream; events cannot be written to it.");
         if (writer is null && writerId is not null && eventNumber != NoEventNumber)
             _writers.Add((segment.StreamId, writerId), writer = new WriterState());
+        return AppendAccepted(segment, writer, writerId, eventNumber, evt);
+    }
+
+    /// <summary>Appends an event the exactly-once check and the segment accepted (record 1); <paramref name="writer"/> is the state a numbered event moves.</summary>
+    private long AppendAccepted(Segment segment, WriterState? writer, string? writerId, long eventNumber, ReadOnlySpan<byte> evt)
+    {
         int idLength = writerId?.Length ?? 0;
         var state = new AppendState(segment.StreamId, segment.SegmentId, eventNumber, writerId, evt);
         long lsn = Log.Append(AppendHeaderSize + idLength + EventHeaderSize + evt.Length, state, WriteAppend, out var address);
@@ -352,7 +358,7 @@ internal sealed partial class SegmentContainer : IAsyncDisposable
         {
             if (lsn <= _checkpointLsn)
             {
-                ReplayCovered(r, address);
+                ReplayCovered(r, payload, address);
                 return;
             }
             FinishRestore();
@@ -376,6 +382,9 @@ internal sealed partial class SegmentContainer : IAsyncDisposable
                 }
                 break;
             }
+            case RecordType.AppendBatch:
+                ReplayBatch(payload, lsn, address);
+                break;
             case RecordType.Metadata:
                 _metadata.Apply(r.Rest, this);
                 break;
@@ -399,13 +408,14 @@ internal sealed partial class SegmentContainer : IAsyncDisposable
     }
 
     /// <summary>
-    /// A record the checkpoint covers: only live bytes matter, placed by appends (<see cref="ReplayCoveredAppend"/>) and
-    /// transaction commits (<see cref="ReplayCoveredTransaction"/>).
+    /// A record the checkpoint covers: only live bytes matter, placed by appends (<see cref="ReplayCoveredAppend"/>,
+    /// <see cref="ReplayCoveredBatch"/>) and transaction commits (<see cref="ReplayCoveredTransaction"/>).
     /// </summary>
-    private void ReplayCovered(RecordReader r, LogAddress address)
+    private void ReplayCovered(RecordReader r, ReadOnlySpan<byte> payload, LogAddress address)
     {
         var type = (RecordType)r.ReadByte();
         if (type == RecordType.Append) ReplayCoveredAppend(ReplayedAppend.Read(ref r, address));
+        else if (type == RecordType.AppendBatch) ReplayCoveredBatch(payload, address);
         else if (type is RecordType.TransactionAppend or RecordType.TransactionBytes or RecordType.TransactionCommit or RecordType.TransactionAbort) ReplayCoveredTransaction(type, ref r, address);
         else if (type == RecordType.TransactionRelog) ReplayCoveredRelog(ref r, address); // a staged record is in the checkpoint's state
     }

@@ -269,14 +269,27 @@ internal sealed class EventStreamWriter<T> : IEventStreamWriter<T>
         long last = 0;
         try
         {
-            lock (_runtime.Container.Lock)
+            var container = _runtime.Container;
+            lock (container.Lock)
             {
+                AppendBatch? batch = null;
+                StreamState? stream = null;
                 foreach (var write in stage.Writes)
                 {
-                    long lsn = Append(write.Stream, write.Point, stage.BytesOf(write), write.EventNumber, out bool duplicate);
-                    if (duplicate) ack.MarkDuplicate(write.Own);
-                    last = Math.Max(last, lsn);
+                    if (!ReferenceEquals(write.Stream, stream))
+                    {
+                        if (batch is not null) last = Math.Max(last, container.AppendBatched(batch, stage.Bytes));
+                        stream = write.Stream;
+                        ThrowIfNotWritable(stream);
+                        batch = container.BeginBatch(stream.Id, WriterId);
+                    }
+                    if (Gather(batch!, stream, write) is { } duplicateLsn)
+                    {
+                        ack.MarkDuplicate(write.Own);
+                        last = Math.Max(last, duplicateLsn);
+                    }
                 }
+                last = Math.Max(last, container.AppendBatched(batch!, stage.Bytes));
             }
         }
 #pragma warning disable CA1031 // the stage's callers get the error
@@ -307,22 +320,45 @@ internal sealed class EventStreamWriter<T> : IEventStreamWriter<T>
         else failed.ContinueWith(_ => ack.Complete(error), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
     }
 
-    /// <summary>Appends one event's serialized bytes (container lock held); returns the LSN whose durability acknowledges it.</summary>
-    private long Append(StreamState stream, double point, ReadOnlySpan<byte> bytes, long eventNumber, out bool duplicate)
+    /// <summary>
+    /// Gathers one staged write into the container's batch (container lock held), routed as <see cref="Append(StreamState, double, ReadOnlySpan{byte}, long, out bool)"/>
+    /// routes; returns null, or for a duplicate the LSN that carries its original.
+    /// </summary>
+    private static long? Gather(AppendBatch batch, StreamState stream, in StagedWrite write)
+    {
+        var segment = stream.Route(write.Point);
+        GatherOutcome outcome;
+        long duplicateLsn;
+        while ((outcome = batch.TryGather(segment.Data, write.EventNumber, write.Start, write.Length, out duplicateLsn)) == GatherOutcome.Sealed)
+            segment = Successor(stream, write.Point, segment);
+        return outcome == GatherOutcome.Duplicate ? duplicateLsn : null;
+    }
+
+    private static void ThrowIfNotWritable(StreamState stream)
     {
         if (stream.IsDeleted) throw new StreamNotFoundException($"Stream {stream} was deleted.");
         if (stream.IsSealed) throw new StreamSealedException($"Stream {stream} is sealed; no more events can be written.");
+    }
+
+    /// <summary>The segment <paramref name="point"/> routes to now that <paramref name="sealedSegment"/> is sealed (a scale got there first).</summary>
+    private static StreamSegment Successor(StreamState stream, double point, StreamSegment sealedSegment)
+    {
+        var successor = stream.Route(point);
+        if (ReferenceEquals(successor, sealedSegment))
+            throw new InvalidOperationException($"Segment {sealedSegment} of stream {stream} is sealed but still routed to.");
+        return successor;
+    }
+
+    /// <summary>Appends one event's serialized bytes (container lock held); returns the LSN whose durability acknowledges it.</summary>
+    private long Append(StreamState stream, double point, ReadOnlySpan<byte> bytes, long eventNumber, out bool duplicate)
+    {
+        ThrowIfNotWritable(stream);
         // The container refuses a sealed segment; routing again under the same lock finds its successor, so an
         // append never lands in a sealed segment and a scale is invisible to the caller.
         var segment = stream.Route(point);
         long lsn;
         while ((lsn = _runtime.Container.AppendEvent(segment.Data, WriterId, eventNumber, bytes, out duplicate)) == 0 && !duplicate)
-        {
-            var successor = stream.Route(point);
-            if (ReferenceEquals(successor, segment))
-                throw new InvalidOperationException($"Segment {segment} of stream {stream} is sealed but still routed to.");
-            segment = successor;
-        }
+            segment = Successor(stream, point, segment);
         return lsn;
     }
 
